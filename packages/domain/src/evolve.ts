@@ -1,0 +1,136 @@
+import type { DomainEvent, EventOf, EventType } from './events.ts';
+import type { CaseState, SessionState, Visit } from './types.ts';
+
+/**
+ * Folds events into case state. One handler per event type (a typed map, not a
+ * switch), each pure. Position bookkeeping is common to every event.
+ */
+type Handler<K extends EventType> = (s: CaseState, e: EventOf<K>) => CaseState;
+type HandlerMap = { [K in EventType]: Handler<K> };
+
+const closeVisit = (visits: readonly Visit[], at: number): Visit[] =>
+  visits.map((v) => (v.to === null ? { ...v, to: at } : v));
+
+const withSession = (s: CaseState, patch: Partial<SessionState>): CaseState => ({
+  ...s,
+  session: { ...s.session, ...patch },
+});
+
+const patchParticipant = (s: CaseState, id: string, patch: Partial<CaseState['participants'][string]>): CaseState => {
+  const p = s.participants[id];
+  if (!p) return s;
+  return { ...s, participants: { ...s.participants, [id]: { ...p, ...patch } } };
+};
+
+const handlers: HandlerMap = {
+  'case.opened': (s, e) => ({
+    ...s,
+    title: e.data.title,
+    reference: e.data.reference,
+    regime: e.data.regime,
+    agreementHash: e.data.agreementHash,
+    settings: e.data.settings,
+    sides: e.data.sides,
+    createdAt: e.at,
+  }),
+  'participant.added': (s, e) => ({
+    ...s,
+    participants: {
+      ...s.participants,
+      [e.data.participantId]: {
+        id: e.data.participantId,
+        role: e.data.role,
+        sideId: e.data.sideId,
+        accountId: e.data.accountId,
+        displayName: e.data.displayName,
+        acceptedAt: null,
+        acceptedHash: null,
+        floors: null,
+        removed: false,
+      },
+    },
+  }),
+  'participant.removed': (s, e) => patchParticipant(s, e.data.participantId, { removed: true }),
+  'participant.contact': (s) => s,
+  'agreement.accepted': (s, e) =>
+    patchParticipant(s, e.data.participantId, { acceptedAt: e.at, acceptedHash: e.data.agreementHash, floors: e.data.floors }),
+  'invitation.issued': (s) => s,
+  'invitation.revoked': (s) => s,
+  'session.started': (s, e) =>
+    withSession(s, { phase: 'joint', sessionNo: e.data.sessionNo, mediatorRoom: null, since: e.at, reconveneAt: null, ready: [] }),
+  'separate.started': (s, e) =>
+    withSession(s, {
+      phase: 'separate',
+      mediatorRoom: e.data.sideId,
+      since: e.at,
+      reconveneAt: null,
+      ready: [],
+      visits: [...closeVisit(s.session.visits, e.at), { sessionNo: s.session.sessionNo, sideId: e.data.sideId, from: e.at, to: null }],
+    }),
+  'separate.purpose': (s) => s,
+  'mediator.moved': (s, e) =>
+    withSession(s, {
+      mediatorRoom: e.data.sideId,
+      since: e.at,
+      ready: e.data.sideId ? s.session.ready.filter((x) => x !== e.data.sideId) : s.session.ready,
+      visits: [
+        ...closeVisit(s.session.visits, e.at),
+        ...(e.data.sideId ? [{ sessionNo: s.session.sessionNo, sideId: e.data.sideId, from: e.at, to: null }] : []),
+      ],
+    }),
+  'session.reconvening': (s, e) =>
+    withSession(s, { phase: 'reconvening', mediatorRoom: null, since: e.at, reconveneAt: e.data.reconveneAt, visits: closeVisit(s.session.visits, e.at) }),
+  'session.joint-opened': (s, e) =>
+    withSession(s, { phase: 'joint', mediatorRoom: null, since: e.at, reconveneAt: null, ready: [], visits: closeVisit(s.session.visits, e.at) }),
+  'session.paused': (s, e) =>
+    withSession(s, { phase: 'paused', mediatorRoom: null, since: e.at, reconveneAt: null, visits: closeVisit(s.session.visits, e.at) }),
+  'session.ended': (s, e) =>
+    withSession(s, { phase: 'none', mediatorRoom: null, since: e.at, reconveneAt: null, ready: [], visits: closeVisit(s.session.visits, e.at) }),
+  'side.ready': (s, e) =>
+    withSession(s, { ready: s.session.ready.includes(e.data.sideId) ? s.session.ready : [...s.session.ready, e.data.sideId] }),
+  'message.posted': (s) => s,
+  'message.labelled': (s) => s,
+  'caucus.requested': (s, e) => {
+    const requester = s.participants[e.data.requesterId];
+    return {
+      ...s,
+      requests: {
+        ...s.requests,
+        [e.data.requestId]: { id: e.data.requestId, sideId: requester?.sideId ?? '', requesterId: e.data.requesterId, status: 'pending', at: e.at },
+      },
+    };
+  },
+  'caucus.requested-public': (s) => s,
+  'caucus.answered': (s, e) => {
+    const r = s.requests[e.data.requestId];
+    if (!r) return s;
+    return { ...s, requests: { ...s.requests, [r.id]: { ...r, status: e.data.answer } } };
+  },
+};
+
+export function emptyCase(id: string): CaseState {
+  return {
+    id,
+    title: '',
+    reference: '',
+    regime: 'opt-in',
+    agreementHash: '',
+    settings: { requesterVisible: false, observersAllowed: false },
+    status: 'open',
+    createdAt: 0,
+    sides: [],
+    participants: {},
+    session: { phase: 'none', sessionNo: 0, mediatorRoom: null, since: 0, reconveneAt: null, ready: [], visits: [] },
+    heads: {},
+    requests: {},
+  };
+}
+
+/** Applies one event: its handler, then the stream head moves on by one. */
+export function evolve(state: CaseState, event: DomainEvent): CaseState {
+  const handler = handlers[event.type] as Handler<EventType>;
+  const next = handler(state, event as EventOf<EventType>);
+  return { ...next, heads: { ...next.heads, [event.stream]: (next.heads[event.stream] ?? 0) + 1 } };
+}
+
+export const foldEvents = (state: CaseState, events: readonly DomainEvent[]): CaseState => events.reduce(evolve, state);
