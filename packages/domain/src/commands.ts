@@ -17,6 +17,8 @@ export interface CommandMap {
     sides: { name: string; members: MemberInput[] }[];
     mediators: { accountId: string; displayName: string; email: string | null; lead: boolean }[];
     observers: { displayName: string; email: string | null }[];
+    /** When the personal links issued with the case expire. */
+    invitationExpiresAt: number;
   };
   'add-participant': { role: Exclude<Role, 'mediator'>; sideId: string | null; displayName: string; email: string | null };
   'remove-participant': { participantId: string };

@@ -74,10 +74,12 @@ const handlers: { [K in CommandType]: Handler<K> } = {
       // The lead mediator wrote (or chose) the agreement; opening the case is their acceptance.
       if (m.lead) emit('agreement.accepted', SESSION, { participantId: id, agreementHash: c.agreementHash, floors: null });
     }
+    const invited: string[] = [];
     c.sides.forEach((s, i) => {
-      for (const m of s.members) add(m.role, sides[i]?.id ?? null, null, m.displayName, m.email);
+      for (const m of s.members) invited.push(add(m.role, sides[i]?.id ?? null, null, m.displayName, m.email));
     });
-    for (const o of c.observers) add('observer', null, null, o.displayName, o.email);
+    for (const o of c.observers) invited.push(add('observer', null, null, o.displayName, o.email));
+    for (const participantId of invited) emit('invitation.issued', MEDIATORS, { participantId, expiresAt: c.invitationExpiresAt });
   },
   'add-participant': (state, c, ctx, emit, actor) => {
     requireMediator(actor);
@@ -166,7 +168,8 @@ const handlers: { [K in CommandType]: Handler<K> } = {
     const me = requireSideMember(actor);
     requireLive(state, ctx, 'separate', 'reconvening');
     if (state.session.ready.includes(me.sideId)) return;
-    emit('side.ready', SESSION, { sideId: me.sideId });
+    // Goes to the side's own room: other sides must not learn of it (C8).
+    emit('side.ready', caucusStream(me.sideId), { sideId: me.sideId });
   },
   'post-message': (state, c, ctx, emit, actor) => {
     if (!actor || !mayObserve(state, actor.id, { stream: c.stream })) throw notFound('No such room.'); // C5, C9

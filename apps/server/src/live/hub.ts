@@ -1,0 +1,229 @@
+import { activeMember, type CaseState, effectivePhase, mayObserve, mayPost, observableStreams, type StoredEvent } from '@caucus/domain';
+import { CloseCode, type ServerFrame } from '@caucus/protocol';
+import type { Clock } from '../platform.ts';
+import { caseViewFor, eventView, mayObserveEvent } from '../services/case-view.ts';
+import type { Publisher } from '../services/ports.ts';
+
+/** The minimal socket the hub needs; `ws` provides it, tests can fake it. */
+export interface LiveSocket {
+  readonly bufferedAmount: number;
+  send(data: string): void;
+  close(code: number, reason: string): void;
+}
+
+export interface Connection {
+  readonly socket: LiveSocket;
+  readonly caseId: string;
+  readonly participantId: string;
+  readonly accountId: string | null;
+  readonly sessionHash: string;
+  focus: string | null;
+  /** Last position delivered per stream; nothing at or below it is sent again. */
+  readonly sent: Map<string, number>;
+  /** Until the client's resume is served, live events wait here, in order. */
+  pending: StoredEvent[] | null;
+  lastTyping: Map<string, number>;
+  closed: boolean;
+}
+
+export interface HubOptions {
+  readonly clock: Clock;
+  /** Past this many buffered bytes a consumer is too slow: close it and let it resume. */
+  readonly maxBufferedBytes?: number;
+  readonly maxPendingEvents?: number;
+}
+
+/**
+ * Live delivery. Each event's frame is serialised once and written to every connection
+ * whose participant may observe it, as decided by the visibility oracle on the case
+ * state after the commit (C1, C5). Presence is per stream and sent only when that
+ * stream's presence changed, so that nothing one side does in its room makes a frame
+ * reach another side (C8).
+ */
+export class Hub implements Publisher {
+  private readonly byCase = new Map<string, Set<Connection>>();
+  private readonly states = new Map<string, CaseState>();
+  private readonly presence = new Map<string, Map<string, string>>(); // caseId → stream → serialised list
+  private readonly maxBuffered: number;
+  private readonly maxPending: number;
+
+  constructor(private readonly opts: HubOptions) {
+    this.maxBuffered = opts.maxBufferedBytes ?? 1 << 20;
+    this.maxPending = opts.maxPendingEvents ?? 2000;
+  }
+
+  connectionCount(): number {
+    let n = 0;
+    for (const set of this.byCase.values()) n += set.size;
+    return n;
+  }
+
+  attach(conn: Omit<Connection, 'sent' | 'pending' | 'lastTyping' | 'closed' | 'focus'>, state: CaseState): Connection {
+    const c: Connection = { ...conn, focus: null, sent: new Map(), pending: [], lastTyping: new Map(), closed: false };
+    let set = this.byCase.get(c.caseId);
+    if (!set) this.byCase.set(c.caseId, (set = new Set()));
+    set.add(c);
+    this.states.set(c.caseId, state);
+    this.send(c, { t: 'hello', v: 1, view: caseViewFor(state, c.participantId, this.opts.clock.now()) });
+    this.updatePresence(c.caseId);
+    // The newcomer also needs the presence of rooms whose presence its arrival did not change.
+    const known = this.presence.get(c.caseId);
+    for (const stream of observableStreams(state, c.participantId)) {
+      const list = known?.get(stream);
+      if (list !== undefined && stream !== 'joint') this.write(c, JSON.stringify({ t: 'presence', stream, online: JSON.parse(list) as string[] } satisfies ServerFrame));
+    }
+    return c;
+  }
+
+  detach(c: Connection): void {
+    c.closed = true;
+    const set = this.byCase.get(c.caseId);
+    if (!set) return;
+    set.delete(c);
+    if (set.size === 0) {
+      this.byCase.delete(c.caseId);
+      this.states.delete(c.caseId);
+      this.presence.delete(c.caseId);
+    } else this.updatePresence(c.caseId);
+  }
+
+  /** Serves a resume: events the client missed, from the log, then whatever came live meanwhile. */
+  async resume(c: Connection, from: Record<string, number>, read: (stream: string, after: number) => Promise<StoredEvent[]>): Promise<void> {
+    const state = this.states.get(c.caseId);
+    if (!state) return;
+    const heads: Record<string, number> = {};
+    for (const stream of observableStreams(state, c.participantId)) {
+      const head = state.heads[stream] ?? 0;
+      let after = Math.min(from[stream] ?? head, head);
+      while (after < head && !c.closed) {
+        const batch = await read(stream, after);
+        if (batch.length === 0) break;
+        for (const e of batch) this.deliver(c, e, JSON.stringify({ t: 'event', event: eventView(e) } satisfies ServerFrame), this.states.get(c.caseId) ?? state);
+        after = batch[batch.length - 1]?.position ?? head;
+      }
+      c.sent.set(stream, Math.max(c.sent.get(stream) ?? 0, after));
+      heads[stream] = head;
+    }
+    if (c.closed) return;
+    const queued = c.pending ?? [];
+    c.pending = null;
+    const latest = this.states.get(c.caseId) ?? state;
+    for (const e of queued) this.deliver(c, e, JSON.stringify({ t: 'event', event: eventView(e) } satisfies ServerFrame), latest);
+    this.send(c, { t: 'caught-up', heads });
+  }
+
+  publish(caseId: string, state: CaseState, events: readonly StoredEvent[]): void {
+    const set = this.byCase.get(caseId);
+    this.states.set(caseId, state);
+    if (!set) return;
+    // Access may have shrunk (removal, closing): such connections go first (C7).
+    for (const c of [...set]) if (!activeMember(state, c.participantId)) this.close(c, CloseCode.accessChanged, 'access changed');
+    for (const e of events) {
+      const frame = JSON.stringify({ t: 'event', event: eventView(e) } satisfies ServerFrame);
+      for (const c of set) this.deliver(c, e, frame, state);
+    }
+    // A fresh view goes to whoever observed an event that changes it, and to nobody else:
+    // a side's ready signal must not make a frame reach another side (C8).
+    const viewChanging = events.filter((e) => e.stream === 'session' || e.type === 'side.ready');
+    if (viewChanging.length > 0) {
+      const now = this.opts.clock.now();
+      for (const c of set)
+        if (viewChanging.some((e) => mayObserveEvent(state, c.participantId, e))) this.send(c, { t: 'view', view: caseViewFor(state, c.participantId, now) });
+    }
+    this.updatePresence(caseId);
+  }
+
+  disconnect(match: { caseId?: string; participantIds?: readonly string[]; accountId?: string; sessionHash?: string }): void {
+    for (const [caseId, set] of this.byCase) {
+      if (match.caseId && caseId !== match.caseId) continue;
+      for (const c of [...set]) {
+        const hit =
+          (match.participantIds?.includes(c.participantId) ?? false) ||
+          (match.accountId !== undefined && c.accountId === match.accountId) ||
+          (match.sessionHash !== undefined && c.sessionHash === match.sessionHash);
+        if (hit) this.close(c, CloseCode.accessChanged, 'access changed');
+      }
+    }
+  }
+
+  focus(c: Connection, stream: string | null): void {
+    const state = this.states.get(c.caseId);
+    if (!state) return;
+    // A room the participant may not observe is treated as no room at all (C5).
+    c.focus = stream && mayObserve(state, c.participantId, { stream }) ? stream : null;
+    this.updatePresence(c.caseId);
+  }
+
+  typing(c: Connection, stream: string): void {
+    const state = this.states.get(c.caseId);
+    if (!state) return;
+    if (!mayPost(state, c.participantId, stream, effectivePhase(state.session, this.opts.clock.now()))) return;
+    const now = this.opts.clock.now();
+    if (now - (c.lastTyping.get(stream) ?? -Infinity) < 2000) return;
+    c.lastTyping.set(stream, now);
+    const frame = JSON.stringify({ t: 'typing', stream, participantId: c.participantId } satisfies ServerFrame);
+    for (const other of this.byCase.get(c.caseId) ?? [])
+      if (other.participantId !== c.participantId && mayObserve(state, other.participantId, { stream })) this.write(other, frame);
+  }
+
+  send(c: Connection, frame: ServerFrame): void {
+    this.write(c, JSON.stringify(frame));
+  }
+
+  close(c: Connection, code: number, reason: string): void {
+    if (c.closed) return;
+    c.closed = true;
+    try {
+      c.socket.close(code, reason);
+    } finally {
+      this.detach(c);
+    }
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const set of [...this.byCase.values()]) for (const c of [...set]) this.close(c, code, reason);
+  }
+
+  private deliver(c: Connection, e: StoredEvent, frame: string, state: CaseState): void {
+    if (c.closed || !mayObserveEvent(state, c.participantId, e)) return;
+    if (c.pending) {
+      if (c.pending.length >= this.maxPending) return this.close(c, CloseCode.slowConsumer, 'too far behind; resume');
+      c.pending.push(e);
+      return;
+    }
+    if (e.position <= (c.sent.get(e.stream) ?? 0)) return; // already delivered (resume overlap)
+    c.sent.set(e.stream, e.position);
+    this.write(c, frame);
+  }
+
+  private write(c: Connection, frame: string): void {
+    if (c.closed) return;
+    if (c.socket.bufferedAmount > this.maxBuffered) return this.close(c, CloseCode.slowConsumer, 'too far behind; resume');
+    c.socket.send(frame);
+  }
+
+  /** Presence per stream: joint lists everyone connected; other rooms list who has them open. */
+  private updatePresence(caseId: string): void {
+    const set = this.byCase.get(caseId);
+    const state = this.states.get(caseId);
+    if (!set || !state) return;
+    let last = this.presence.get(caseId);
+    if (!last) this.presence.set(caseId, (last = new Map()));
+    const streams = new Set<string>();
+    for (const c of set) for (const s of observableStreams(state, c.participantId)) streams.add(s);
+    for (const stream of streams) {
+      if (stream === 'session') continue;
+      const online = new Set<string>();
+      for (const c of set) {
+        if (!mayObserve(state, c.participantId, { stream })) continue;
+        if (stream === 'joint' || c.focus === stream) online.add(c.participantId);
+      }
+      const list = [...online].sort();
+      const key = JSON.stringify(list);
+      if (last.get(stream) === key) continue;
+      last.set(stream, key);
+      const frame = JSON.stringify({ t: 'presence', stream, online: list } satisfies ServerFrame);
+      for (const c of set) if (mayObserve(state, c.participantId, { stream })) this.write(c, frame);
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ClientFrame, CloseCode, PROTOCOL_VERSION } from '@caucus/protocol';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { resolvePrincipal, sameOrigin } from '../http/principal.ts';
+import type { Clock } from '../platform.ts';
+import { memberOf } from '../services/access.ts';
+import type { CaseEngine } from '../services/case-engine.ts';
+import type { AccountStore, CaseStore } from '../services/ports.ts';
+import type { Connection, Hub } from './hub.ts';
+
+const LIVE_PATH = /^\/api\/v1\/cases\/([A-Za-z0-9_-]{8,64})\/live$/;
+
+export interface LiveOptions {
+  readonly hub: Hub;
+  readonly engine: CaseEngine;
+  readonly cases: CaseStore;
+  readonly accounts: AccountStore;
+  readonly clock: Clock;
+  readonly publicUrl: string;
+  readonly heartbeatMs?: number;
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/**
+ * The live endpoint: one WebSocket per client and case, authenticated by its session
+ * cookie before the upgrade completes, Origin checked, no per-message compression.
+ */
+export function attachLive(server: Server, o: LiveOptions): { close(): void } {
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 });
+  const publicOrigin = new URL(o.publicUrl).origin;
+  const alive = new WeakMap<WebSocket, boolean>();
+  const conns = new Map<WebSocket, Connection>();
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const m = LIVE_PATH.exec(url.pathname);
+      if (!m?.[1]) return refuse(socket, 404, 'Not Found');
+      if (!sameOrigin(req.headers, publicOrigin)) return refuse(socket, 403, 'Forbidden');
+      const principal = await resolvePrincipal(o.accounts, o.clock, req.headers, url.searchParams.get('as'));
+      if (!principal) return refuse(socket, 401, 'Unauthorized');
+      const rec = await o.engine.load(m[1]);
+      if (!rec) return refuse(socket, 404, 'Not Found');
+      let participantId: string;
+      try {
+        participantId = memberOf(rec.state, principal).id;
+      } catch {
+        return refuse(socket, 404, 'Not Found'); // C9: not a member looks like no case
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        // The state may have moved on while the upgrade ran: use the latest.
+        void o.engine.load(rec.state.id).then((latest) => {
+          const state = latest?.state ?? rec.state;
+          if (ws.readyState !== ws.OPEN) return;
+          const conn = o.hub.attach(
+            { socket: ws, caseId: state.id, participantId, accountId: principal.kind === 'account' ? principal.account.id : null, sessionHash: principal.sessionHash },
+            state,
+          );
+          if (conn.closed) return;
+          conns.set(ws, conn);
+          alive.set(ws, true);
+          ws.on('pong', () => alive.set(ws, true));
+          ws.on('message', (raw, isBinary) => onFrame(conn, ws, raw.toString(), isBinary));
+          ws.on('close', () => {
+            conns.delete(ws);
+            o.hub.detach(conn);
+          });
+          ws.on('error', () => ws.terminate());
+        });
+      });
+    })().catch(() => refuse(socket, 500, 'Internal Server Error'));
+  };
+
+  function onFrame(conn: Connection, ws: WebSocket, text: string, isBinary: boolean): void {
+    let parsed: unknown;
+    try {
+      parsed = isBinary ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const r = ClientFrame.safeParse(parsed);
+    if (!r.success) return o.hub.close(conn, CloseCode.badFrame, 'malformed frame');
+    const f = r.data;
+    switch (f.t) {
+      case 'ping':
+        return o.hub.send(conn, { t: 'pong' });
+      case 'focus':
+        return o.hub.focus(conn, f.stream);
+      case 'typing':
+        return o.hub.typing(conn, f.stream);
+      case 'resume':
+        if (f.v !== PROTOCOL_VERSION) return o.hub.close(conn, CloseCode.badFrame, 'unsupported protocol version');
+        void o.hub.resume(conn, f.streams, (stream, after) => o.cases.readStream(conn.caseId, stream, after, 500)).catch(() => {
+          if (ws.readyState === ws.OPEN) o.hub.close(conn, CloseCode.accessChanged, 'resume failed; reconnect');
+        });
+    }
+  }
+
+  // Heartbeats find dead peers; each beat also re-checks that the session still stands (C7).
+  const beat = setInterval(() => {
+    for (const [ws, conn] of conns) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+      void o.accounts.session(conn.sessionHash, o.clock.now()).then((s) => {
+        if (!s) o.hub.close(conn, CloseCode.accessChanged, 'session ended');
+      });
+    }
+  }, o.heartbeatMs ?? 25_000);
+  beat.unref();
+
+  server.on('upgrade', onUpgrade);
+  return {
+    close() {
+      clearInterval(beat);
+      server.off('upgrade', onUpgrade);
+      o.hub.closeAll(CloseCode.shuttingDown, 'server shutting down');
+      wss.close();
+    },
+  };
+}

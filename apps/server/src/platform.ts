@@ -1,0 +1,60 @@
+import { createHash, createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+
+/** Clock and id generator are injected everywhere so that tests replay exactly. */
+export interface Clock {
+  now(): number;
+}
+export interface IdGenerator {
+  /** A fresh id. `scope` lets a seeded generator keep one sequence per stream (C8). */
+  next(scope: string): string;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** 128 random bits, URL-safe. */
+export const randomIds: IdGenerator = { next: () => randomBytes(16).toString('base64url') };
+
+/** Deterministic ids for tests: one independent sequence per scope, derived from a seed. */
+export function seededIds(seed: string): IdGenerator {
+  const counters = new Map<string, number>();
+  return {
+    next(scope) {
+      const n = (counters.get(scope) ?? 0) + 1;
+      counters.set(scope, n);
+      return createHmac('sha256', seed).update(`${scope}\u0000${n}`).digest('base64url').slice(0, 22);
+    },
+  };
+}
+
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** A bearer secret of `bytes` random bytes (session ids: 16+, invitation tokens: 32). */
+export const newToken = (bytes: number): string => randomBytes(bytes).toString('base64url');
+
+/** Tokens are stored hashed: a database leak does not hand out sessions or invitations. */
+export const hashToken = (token: string): string => createHash('sha256').update(`caucus-token\u0000${token}`).digest('hex');
+
+const SCRYPT = { N: 1 << 15, r: 8, p: 1, keylen: 32, maxmem: 64 * 1024 * 1024 };
+
+function scrypt(password: string, salt: Buffer, params: typeof SCRYPT): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scryptCb(password.normalize('NFKC'), salt, params.keylen, { N: params.N, r: params.r, p: params.p, maxmem: params.maxmem }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
+  });
+}
+
+/** scrypt with its parameters in the stored string, so that they can be raised later. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(password, salt, SCRYPT);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [alg, n, r, p, salt, key] = stored.split('$');
+  if (alg !== 'scrypt' || !n || !r || !p || !salt || !key) return false;
+  const expected = Buffer.from(key, 'base64url');
+  const actual = await scrypt(password, Buffer.from(salt, 'base64url'), { ...SCRYPT, N: Number(n), r: Number(r), p: Number(p), keylen: expected.length });
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}

@@ -1,0 +1,71 @@
+import { sql } from 'kysely';
+import type { Config } from './config.ts';
+import { buildApp } from './http/app.ts';
+import { RateLimiter } from './http/rate-limit.ts';
+import { adminRoutes } from './http/routes/admin.routes.ts';
+import { authRoutes } from './http/routes/auth.routes.ts';
+import { caseRoutes } from './http/routes/cases.routes.ts';
+import { Hub } from './live/hub.ts';
+import { attachLive } from './live/live-endpoint.ts';
+import { randomIds, systemClock, type Clock, type IdGenerator } from './platform.ts';
+import { DAY, type Services } from './services/context.ts';
+import { caseEngine } from './services/case-engine.ts';
+import { accountRepository } from './storage/account.repository.ts';
+import { caseRepository } from './storage/case.repository.ts';
+import { openDb, type Db } from './storage/db.ts';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly svc: Services;
+  readonly hub: Hub;
+  readonly db: Db;
+  close(): Promise<void>;
+}
+
+/** The composition root's body: wires storage, services, HTTP and live delivery. */
+export async function startServer(config: Config, opts: { clock?: Clock; ids?: IdGenerator; heartbeatMs?: number } = {}): Promise<RunningServer> {
+  const clock = opts.clock ?? systemClock;
+  const ids = opts.ids ?? randomIds;
+  const db = await openDb(config);
+  const hub = new Hub({ clock });
+  const svc: Services = {
+    cases: caseRepository(db.kysely),
+    accounts: accountRepository(db.kysely),
+    publisher: hub,
+    clock,
+    ids,
+    publicUrl: config.publicUrl,
+    invitationTtlMs: 14 * DAY,
+  };
+  const engine = caseEngine(svc);
+  const deps = { svc, engine, config, loginLimiter: new RateLimiter(clock, 10, 15 * 60 * 1000) };
+  const app = buildApp({
+    routes: [...authRoutes(deps), ...adminRoutes(deps), ...caseRoutes(deps)],
+    accounts: svc.accounts,
+    clock,
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
+    logLevel: config.logLevel,
+    healthy: async () => {
+      await sql`select 1`.execute(db.kysely);
+      return true;
+    },
+  });
+  const live = attachLive(app.server, { hub, engine, cases: svc.cases, accounts: svc.accounts, clock, publicUrl: config.publicUrl, heartbeatMs: opts.heartbeatMs });
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    port,
+    svc,
+    hub,
+    db,
+    async close() {
+      live.close();
+      await app.close();
+      await db.close();
+    },
+  };
+}

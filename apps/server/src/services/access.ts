@@ -1,0 +1,38 @@
+import { activeMember, type CaseState, DomainError, notFound, type Participant } from '@caucus/domain';
+import type { Account } from './ports.ts';
+
+/**
+ * Who is asking, as established by the transport from a session cookie. The one
+ * default-deny access module: every case use case resolves its actor here first.
+ */
+export type Principal =
+  | { readonly kind: 'account'; readonly account: Account; readonly sessionHash: string }
+  | { readonly kind: 'participant'; readonly participantId: string; readonly caseId: string; readonly sessionHash: string };
+
+/** The case participant behind a principal, accepted or not; else not_found (C9). */
+export function participantOf(state: CaseState, principal: Principal | null): Participant {
+  if (!principal) throw new DomainError('unauthenticated', 'Sign in or open your personal invitation link.');
+  let p: Participant | undefined;
+  if (principal.kind === 'participant') {
+    p = principal.caseId === state.id ? state.participants[principal.participantId] : undefined;
+  } else if (principal.account.role === 'mediator') {
+    p = Object.values(state.participants).find((x) => x.role === 'mediator' && x.accountId === principal.account.id);
+  }
+  if (!p || p.removed) throw notFound('No such case.');
+  if (state.status === 'closed' && p.role !== 'mediator') throw notFound('No such case.');
+  return p;
+}
+
+/** The accepted, active participant behind a principal (C6: nothing before acceptance). */
+export function memberOf(state: CaseState, principal: Principal | null): Participant {
+  const p = participantOf(state, principal);
+  if (!activeMember(state, p.id)) throw new DomainError('agreement_required', 'Accept the agreement to mediate first.');
+  return p;
+}
+
+export function requireAccount(principal: Principal | null, role?: 'admin' | 'mediator'): Account {
+  if (!principal) throw new DomainError('unauthenticated', 'Sign in first.');
+  if (principal.kind !== 'account') throw new DomainError('forbidden', 'This needs a mediator or administrator account.');
+  if (role && principal.account.role !== role) throw new DomainError('forbidden', `This needs an ${role} account.`);
+  return principal.account;
+}

@@ -1,0 +1,80 @@
+import { type Command, notFound, timeBalance, verifyChain, DomainError } from '@caucus/domain';
+import type { CaseView } from '@caucus/protocol';
+import { sha256 } from '../platform.ts';
+import { memberOf, type Principal } from './access.ts';
+import type { CaseEngine, Idempotency } from './case-engine.ts';
+import { caseViewFor } from './case-view.ts';
+import type { Services } from './context.ts';
+
+/**
+ * Commands by a case member (session control, messages, labels, caucus requests,
+ * participants). One function behind every transport: HTTP today, anything else later.
+ * The answer is the actor's view of the case after the command, plus what it created.
+ */
+export async function runCaseCommand(
+  svc: Services,
+  engine: CaseEngine,
+  principal: Principal | null,
+  caseId: string,
+  command: Command,
+  idempotency: Idempotency | null,
+): Promise<{ view: CaseView; created: { id: string; stream: string; position: number }[] }> {
+  const rec = await engine.load(caseId);
+  if (!rec) throw notFound('No such case.');
+  const me = memberOf(rec.state, principal);
+  const removing = command.type === 'remove-participant' ? command.input.participantId : null;
+  return engine.run({
+    caseId,
+    actorId: me.id,
+    command,
+    idempotency,
+    item:
+      command.type === 'set-label'
+        ? (state) => (state.id === caseId ? svc.cases.item(caseId, command.input.messageId) : Promise.resolve(null))
+        : undefined,
+    extra: removing ? () => ({ endInvitationsOf: [removing], endSessionsOf: [removing] }) : undefined,
+    afterCommit: removing ? () => svc.publisher.disconnect({ caseId, participantIds: [removing] }) : undefined,
+    respond: (state, events) => ({
+      view: caseViewFor(state, me.id, svc.clock.now()),
+      created: events.flatMap((e) => {
+        const id =
+          e.type === 'message.posted' ? e.data.messageId : e.type === 'caucus.requested' ? e.data.requestId : e.type === 'participant.added' ? e.data.participantId : null;
+        return id ? [{ id, stream: e.stream, position: e.position }] : [];
+      }),
+    }),
+  });
+}
+
+export async function caseView(svc: Services, engine: CaseEngine, principal: Principal | null, caseId: string): Promise<CaseView> {
+  const rec = await engine.load(caseId);
+  if (!rec) throw notFound('No such case.');
+  const me = memberOf(rec.state, principal);
+  return caseViewFor(rec.state, me.id, svc.clock.now());
+}
+
+const requireMediatorOf = async (engine: CaseEngine, principal: Principal | null, caseId: string) => {
+  const rec = await engine.load(caseId);
+  if (!rec) throw notFound('No such case.');
+  const me = memberOf(rec.state, principal);
+  if (me.role !== 'mediator') throw new DomainError('forbidden', 'Only a mediator of this case can see this.');
+  return rec.state;
+};
+
+/** The mediators' queue of caucus requests (C12: mediators only). */
+export async function caucusRequests(engine: CaseEngine, principal: Principal | null, caseId: string) {
+  const state = await requireMediatorOf(engine, principal, caseId);
+  return Object.values(state.requests).sort((a, b) => a.at - b.at);
+}
+
+/** Minutes with each side, this session and in total (milliseconds). */
+export async function caseTimeBalance(svc: Services, engine: CaseEngine, principal: Principal | null, caseId: string) {
+  const state = await requireMediatorOf(engine, principal, caseId);
+  return timeBalance(state, svc.clock.now());
+}
+
+/** Verifies the case's content-free audit chain. */
+export async function verifyAudit(svc: Services, engine: CaseEngine, principal: Principal | null, caseId: string) {
+  await requireMediatorOf(engine, principal, caseId);
+  const { entries, head } = await svc.cases.audit(caseId);
+  return verifyChain(caseId, entries, head, sha256);
+}

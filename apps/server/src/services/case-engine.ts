@@ -1,0 +1,126 @@
+import { type CaseState, type Command, decide, DomainError, foldEvents, type DomainEvent, type ItemMeta, type StoredEvent } from '@caucus/domain';
+import { sha256 } from '../platform.ts';
+import type { Services } from './context.ts';
+import { type CaseRecord, type CommitInput, VersionConflict } from './ports.ts';
+
+/**
+ * Runs commands against a case: decide → append (one transaction, with projections and
+ * audit) → publish. A command is acknowledged only after its transaction commits.
+ *
+ * Commands for one case are serialised in this process, so events are published in
+ * position order; the version check in the store catches writers in other processes.
+ */
+export interface Idempotency {
+  readonly scope: string;
+  readonly key: string;
+  readonly request: unknown;
+}
+
+export interface RunOptions<R> {
+  readonly caseId: string;
+  readonly actorId: string | null;
+  readonly command: Command;
+  readonly accountId?: string;
+  readonly idempotency?: Idempotency | null;
+  /** Loads what the domain needs beyond the state (message metadata for labels). */
+  readonly item?: (state: CaseState) => Promise<ItemMeta | null>;
+  /** More writes for the same transaction (invitation tokens, ended sessions). */
+  readonly extra?: (state: CaseState, events: readonly StoredEvent[]) => Partial<CommitInput>;
+  /** Runs after commit and before the answer: closing connections whose access shrank (C7). */
+  readonly afterCommit?: (state: CaseState, events: readonly StoredEvent[]) => void;
+  readonly respond: (state: CaseState, events: readonly StoredEvent[]) => R;
+  /** For `open-case`: the state to start from and creation data. */
+  readonly create?: { readonly initial: CaseState; readonly data: NonNullable<CommitInput['create']> | ((events: readonly StoredEvent[]) => NonNullable<CommitInput['create']>) };
+}
+
+export interface CaseEngine {
+  load(caseId: string): Promise<CaseRecord | null>;
+  run<R>(opts: RunOptions<R>): Promise<R>;
+}
+
+export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' | 'ids'>): CaseEngine {
+  const cache = new Map<string, CaseRecord>();
+  const queues = new Map<string, Promise<unknown>>();
+
+  async function load(caseId: string): Promise<CaseRecord | null> {
+    const hit = cache.get(caseId);
+    if (hit) return hit;
+    const rec = await svc.cases.load(caseId);
+    if (rec) cache.set(caseId, rec);
+    return rec;
+  }
+
+  function serial<T>(caseId: string, work: () => Promise<T>): Promise<T> {
+    const prev = queues.get(caseId) ?? Promise.resolve();
+    const next = prev.then(work, work);
+    const tail = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    queues.set(caseId, tail);
+    void tail.then(() => {
+      if (queues.get(caseId) === tail) queues.delete(caseId);
+    });
+    return next;
+  }
+
+  async function attempt<R>(o: RunOptions<R>, requestHash: string | null): Promise<R> {
+    const rec = o.create ? null : await load(o.caseId);
+    if (!o.create && !rec) throw new DomainError('not_found', 'No such case.');
+    const state = rec?.state ?? (o.create as NonNullable<RunOptions<R>['create']>).initial;
+    const item = o.item ? await o.item(state) : undefined;
+    const now = svc.clock.now();
+    const events = decide(state, o.command, { now, newId: (scope) => svc.ids.next(scope), actorId: o.actorId, accountId: o.accountId, item });
+    const heads: Record<string, number> = { ...state.heads };
+    const stored: StoredEvent[] = events.map((e: DomainEvent) => {
+      const position = (heads[e.stream] ?? 0) + 1;
+      heads[e.stream] = position;
+      return { ...e, position } as StoredEvent;
+    });
+    const next = foldEvents(state, events);
+    const response = o.respond(next, stored);
+    if (stored.length > 0 || o.create) {
+      const extra = o.extra?.(next, stored) ?? {};
+      const create = o.create ? (typeof o.create.data === 'function' ? o.create.data(stored) : o.create.data) : undefined;
+      await svc.cases.commit({
+        caseId: o.caseId,
+        expectedVersion: rec ? rec.version : null,
+        state: next,
+        events: stored,
+        now,
+        create,
+        ...extra,
+        idempotency: o.idempotency && requestHash ? { scope: o.idempotency.scope, key: o.idempotency.key, requestHash, response: JSON.stringify(response) } : undefined,
+      });
+      cache.set(o.caseId, { state: next, version: rec ? rec.version + 1 : 1 });
+      o.afterCommit?.(next, stored);
+      svc.publisher.publish(o.caseId, next, stored);
+    }
+    return response;
+  }
+
+  return {
+    load,
+    run<R>(o: RunOptions<R>): Promise<R> {
+      return serial(o.caseId, async () => {
+        const idem = o.idempotency ?? null;
+        const requestHash = idem ? sha256(JSON.stringify([o.caseId, o.command.type, idem.request])) : null;
+        if (idem) {
+          const seen = await svc.cases.findIdempotent(idem.scope, idem.key);
+          if (seen) {
+            if (seen.requestHash !== requestHash) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');
+            return JSON.parse(seen.response) as R; // a retried command returns its first result
+          }
+        }
+        for (let tries = 0; ; tries++) {
+          try {
+            return await attempt(o, requestHash);
+          } catch (e) {
+            if (!(e instanceof VersionConflict) || tries >= 4) throw e;
+            cache.delete(o.caseId); // another process wrote: decide again on fresh state
+          }
+        }
+      });
+    },
+  };
+}

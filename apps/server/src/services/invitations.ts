@@ -1,0 +1,105 @@
+import { DomainError, notFound } from '@caucus/domain';
+import { hashToken, newToken } from '../platform.ts';
+import { memberOf, type Principal } from './access.ts';
+import type { CaseEngine, Idempotency } from './case-engine.ts';
+import { DAY, type Services } from './context.ts';
+
+/** The token travels in the URL fragment, which browsers never send to a server or a proxy log. */
+export const invitationUrl = (publicUrl: string, token: string): string => `${publicUrl}/join#token=${token}`;
+
+export const PARTICIPANT_SESSION_MS = 30 * DAY;
+
+/** Issues a fresh personal link; any earlier link of that participant stops working. */
+export async function reissueInvitation(
+  svc: Services,
+  engine: CaseEngine,
+  principal: Principal | null,
+  caseId: string,
+  participantId: string,
+  idempotency: Idempotency | null,
+): Promise<{ participantId: string; displayName: string; url: string; expiresAt: number }> {
+  const rec = await engine.load(caseId);
+  if (!rec) throw notFound('No such case.');
+  const me = memberOf(rec.state, principal);
+  const token = newToken(32);
+  const expiresAt = svc.clock.now() + svc.invitationTtlMs;
+  const res = await engine.run({
+    caseId,
+    actorId: me.id,
+    idempotency,
+    command: { type: 'issue-invitation', input: { participantId, expiresAt } },
+    extra: () => ({ endInvitationsOf: [participantId], invitations: [{ participantId, tokenHash: hashToken(token), expiresAt }] }),
+    respond: (state) => ({ participantId, displayName: state.participants[participantId]?.displayName ?? '', expiresAt }),
+  });
+  return { ...res, url: invitationUrl(svc.publicUrl, token) };
+}
+
+/** Revoking a link also ends the sessions it opened and closes their live connections (C7). */
+export async function revokeInvitation(svc: Services, engine: CaseEngine, principal: Principal | null, caseId: string, participantId: string): Promise<void> {
+  const rec = await engine.load(caseId);
+  if (!rec) throw notFound('No such case.');
+  const me = memberOf(rec.state, principal);
+  await engine.run({
+    caseId,
+    actorId: me.id,
+    command: { type: 'revoke-invitation', input: { participantId } },
+    extra: () => ({ endInvitationsOf: [participantId], endSessionsOf: [participantId] }),
+    afterCommit: () => svc.publisher.disconnect({ caseId, participantIds: [participantId] }),
+    respond: () => undefined,
+  });
+}
+
+export type InvitationStatus = 'pending' | 'joined' | 'accepted' | 'revoked' | 'expired' | 'none';
+
+/** Invitation state of each participant, for the mediators. */
+export async function invitationStatuses(
+  svc: Services,
+  engine: CaseEngine,
+  principal: Principal | null,
+  caseId: string,
+): Promise<{ participantId: string; status: InvitationStatus; expiresAt: number | null }[]> {
+  const rec = await engine.load(caseId);
+  if (!rec) throw notFound('No such case.');
+  const me = memberOf(rec.state, principal);
+  if (me.role !== 'mediator') throw new DomainError('forbidden', 'Only a mediator of this case can see invitations.');
+  const rows = await svc.cases.invitationsOf(caseId);
+  const now = svc.clock.now();
+  return Object.values(rec.state.participants)
+    .filter((p) => p.role !== 'mediator' && !p.removed)
+    .map((p) => {
+      const latest = rows.filter((r) => r.participantId === p.id).at(-1);
+      let status: InvitationStatus = 'none';
+      if (p.acceptedAt !== null) status = 'accepted';
+      else if (!latest) status = 'none';
+      else if (latest.revokedAt !== null) status = 'revoked';
+      else if (latest.redeemedAt !== null) status = 'joined';
+      else if (latest.expiresAt <= now) status = 'expired';
+      else status = 'pending';
+      return { participantId: p.id, status, expiresAt: latest?.expiresAt ?? null };
+    });
+}
+
+const INVALID_LINK = 'This invitation link is not valid any more. Ask your mediator for a new one.';
+
+/**
+ * Exchanges a personal link for a session, once. Unknown, used, revoked and expired
+ * tokens all get the same answer, so a guesser learns nothing.
+ */
+export async function redeemInvitation(
+  svc: Services,
+  engine: CaseEngine,
+  token: string,
+): Promise<{ sessionId: string; caseId: string; participantId: string; expiresAt: number }> {
+  const tokenHash = hashToken(token);
+  const now = svc.clock.now();
+  const inv = await svc.cases.invitationByToken(tokenHash);
+  if (!inv || inv.revokedAt !== null || inv.redeemedAt !== null || inv.expiresAt <= now) throw new DomainError('gone', INVALID_LINK);
+  const rec = await engine.load(inv.caseId);
+  const p = rec?.state.participants[inv.participantId];
+  if (!rec || !p || p.removed || rec.state.status !== 'open') throw new DomainError('gone', INVALID_LINK);
+  if (!(await svc.cases.markRedeemed(tokenHash, now))) throw new DomainError('gone', INVALID_LINK);
+  const sessionId = newToken(32);
+  const expiresAt = now + PARTICIPANT_SESSION_MS;
+  await svc.accounts.createSession({ idHash: hashToken(sessionId), accountId: null, participantId: p.id, caseId: inv.caseId, expiresAt }, now);
+  return { sessionId, caseId: inv.caseId, participantId: p.id, expiresAt };
+}

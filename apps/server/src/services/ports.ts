@@ -1,0 +1,121 @@
+import type { AuditEntry, CaseState, ItemMeta, StoredEvent } from '@caucus/domain';
+
+/**
+ * What the services need from storage and from live delivery. Services declare these;
+ * `storage/` and `live/` implement them; only main.ts wires them together.
+ */
+export interface CaseRecord {
+  readonly state: CaseState;
+  readonly version: number;
+}
+
+export interface NewInvitation {
+  readonly participantId: string;
+  readonly tokenHash: string;
+  readonly expiresAt: number;
+}
+
+/** Everything one command writes, in one transaction. */
+export interface CommitInput {
+  readonly caseId: string;
+  /** Version the command was decided against; null when the case is being created. */
+  readonly expectedVersion: number | null;
+  readonly state: CaseState;
+  readonly events: readonly StoredEvent[];
+  readonly now: number;
+  readonly create?: { readonly createdBy: string; readonly agreementText: string; readonly mediators: readonly { accountId: string; participantId: string }[] };
+  readonly invitations?: readonly NewInvitation[];
+  /** Participants whose pending invitations end (revoked or replaced). */
+  readonly endInvitationsOf?: readonly string[];
+  /** Participants whose sessions end (C7). */
+  readonly endSessionsOf?: readonly string[];
+  readonly idempotency?: IdempotencyRecord;
+}
+
+export interface IdempotencyRecord {
+  readonly scope: string;
+  readonly key: string;
+  readonly requestHash: string;
+  readonly response: string;
+}
+
+export interface InvitationRow {
+  readonly caseId: string;
+  readonly participantId: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly revokedAt: number | null;
+  readonly redeemedAt: number | null;
+}
+
+export interface CaseSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly reference: string;
+  readonly status: 'open' | 'closed';
+  readonly createdAt: number;
+}
+
+export class VersionConflict extends Error {}
+
+export interface CaseStore {
+  load(caseId: string): Promise<CaseRecord | null>;
+  /** Appends events with their projections and audit entries; throws VersionConflict on a race. */
+  commit(input: CommitInput): Promise<void>;
+  readStream(caseId: string, stream: string, after: number, limit: number): Promise<StoredEvent[]>;
+  item(caseId: string, messageId: string): Promise<ItemMeta | null>;
+  agreement(caseId: string): Promise<{ text: string; hash: string } | null>;
+  audit(caseId: string): Promise<{ entries: AuditEntry[]; head: { seq: number; hash: string } }>;
+  findIdempotent(scope: string, key: string): Promise<{ requestHash: string; response: string } | null>;
+  invitationByToken(tokenHash: string): Promise<InvitationRow | null>;
+  invitationsOf(caseId: string): Promise<InvitationRow[]>;
+  markRedeemed(tokenHash: string, at: number): Promise<boolean>;
+  casesOfAccount(accountId: string): Promise<CaseSummary[]>;
+  allCases(): Promise<(CaseSummary & { mediators: number })[]>;
+}
+
+export interface Account {
+  readonly id: string;
+  readonly email: string;
+  readonly displayName: string;
+  readonly role: 'admin' | 'mediator';
+  readonly passwordHash: string | null;
+  readonly disabledAt: number | null;
+  readonly createdAt: number;
+}
+
+export interface SessionRow {
+  readonly idHash: string;
+  readonly accountId: string | null;
+  readonly participantId: string | null;
+  readonly caseId: string | null;
+  readonly expiresAt: number;
+}
+
+export interface AccountStore {
+  count(): Promise<number>;
+  countAdmins(): Promise<number>;
+  byEmail(email: string): Promise<Account | null>;
+  byId(id: string): Promise<Account | null>;
+  list(): Promise<Account[]>;
+  /** Creates the account; false when the e-mail is taken. */
+  create(a: Account): Promise<boolean>;
+  setPassword(id: string, hash: string): Promise<void>;
+  setDisabled(id: string, at: number | null): Promise<void>;
+  createSession(s: SessionRow, now: number): Promise<void>;
+  session(idHash: string, now: number): Promise<SessionRow | null>;
+  endSession(idHash: string, now: number): Promise<void>;
+  endSessionsOfAccount(accountId: string, now: number): Promise<void>;
+  createToken(t: { tokenHash: string; accountId: string | null; purpose: 'setup' | 'sign-in'; now: number; expiresAt: number }): Promise<void>;
+  /** Marks a valid token used and returns it; null when unknown, used or expired. */
+  useToken(tokenHash: string, purpose: 'setup' | 'sign-in', now: number): Promise<{ accountId: string | null } | null>;
+  endTokens(purpose: 'setup' | 'sign-in', now: number): Promise<void>;
+}
+
+/** Live delivery, as the services see it. */
+export interface Publisher {
+  /** Delivers committed events to every connection allowed to observe them. */
+  publish(caseId: string, state: CaseState, events: readonly StoredEvent[]): void;
+  /** Closes live connections matching the predicate, before the change is acknowledged (C7). */
+  disconnect(match: { caseId?: string; participantIds?: readonly string[]; accountId?: string; sessionHash?: string }): void;
+}

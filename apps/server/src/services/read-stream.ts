@@ -1,0 +1,25 @@
+import { mayObserve, notFound } from '@caucus/domain';
+import type { EventView } from '@caucus/protocol';
+import type { Principal } from './access.ts';
+import { memberOf } from './access.ts';
+import type { CaseEngine } from './case-engine.ts';
+import { eventView, mayObserveEvent } from './case-view.ts';
+import type { Services } from './context.ts';
+
+/** Paginated reading of one stream, from a position on. The log, not the socket, is the truth. */
+export async function readStream(
+  svc: Services,
+  engine: CaseEngine,
+  principal: Principal | null,
+  q: { caseId: string; stream: string; after: number; limit: number },
+): Promise<{ events: EventView[]; head: number }> {
+  const rec = await engine.load(q.caseId);
+  if (!rec) throw notFound('No such case.');
+  const me = memberOf(rec.state, principal);
+  if (!mayObserve(rec.state, me.id, { stream: q.stream })) throw notFound('No such room.'); // C9
+  const events = await svc.cases.readStream(q.caseId, q.stream, q.after, q.limit);
+  return {
+    events: events.filter((e) => mayObserveEvent(rec.state, me.id, e)).map(eventView),
+    head: rec.state.heads[q.stream] ?? 0,
+  };
+}

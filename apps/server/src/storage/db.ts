@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrate } from './migrations.ts';
+import type { Database } from './schema.ts';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly engine: Engine;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns BIGINT as strings; every bigint here is an epoch-ms time that fits a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/**
+ * Opens the store: SQLite in `dataDir` by default, PostgreSQL when a URL is given.
+ * SQLite runs in WAL mode with synchronous=FULL, so a committed transaction survives a
+ * power cut; that is what "acknowledged" means here.
+ */
+export async function openDb(opts: { databaseUrl: string | null; dataDir: string }): Promise<Db> {
+  let kysely: Kysely<Database>;
+  let engine: Engine;
+  if (opts.databaseUrl) {
+    engine = 'postgres';
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    engine = 'sqlite';
+    fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    const file = path.join(opts.dataDir, 'caucus.sqlite');
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  await migrate(kysely as unknown as Kysely<unknown>);
+  return { kysely, engine, close: () => kysely.destroy() };
+}
