@@ -63,14 +63,20 @@ export class Hub implements Publisher {
     let set = this.byCase.get(c.caseId);
     if (!set) this.byCase.set(c.caseId, (set = new Set()));
     set.add(c);
-    this.states.set(c.caseId, state);
+    if (!this.states.has(c.caseId)) this.states.set(c.caseId, state);
+    // A member who lost access between the upgrade and now gets nothing (C7).
+    if (!activeMember(this.states.get(c.caseId) ?? state, c.participantId)) {
+      this.close(c, CloseCode.accessChanged, 'access changed');
+      return c;
+    }
+    state = this.states.get(c.caseId) ?? state;
     this.send(c, { t: 'hello', v: 1, view: caseViewFor(state, c.participantId, this.opts.clock.now()) });
-    this.updatePresence(c.caseId);
+    const sent = this.updatePresence(c.caseId);
     // The newcomer also needs the presence of rooms whose presence its arrival did not change.
     const known = this.presence.get(c.caseId);
     for (const stream of observableStreams(state, c.participantId)) {
       const list = known?.get(stream);
-      if (list !== undefined && stream !== 'joint') this.write(c, JSON.stringify({ t: 'presence', stream, online: JSON.parse(list) as string[] } satisfies ServerFrame));
+      if (list !== undefined && !sent.has(stream)) this.write(c, JSON.stringify({ t: 'presence', stream, online: JSON.parse(list) as string[] } satisfies ServerFrame));
     }
     return c;
   }
@@ -98,7 +104,8 @@ export class Hub implements Publisher {
       while (after < head && !c.closed) {
         const batch = await read(stream, after);
         if (batch.length === 0) break;
-        for (const e of batch) this.deliver(c, e, JSON.stringify({ t: 'event', event: eventView(e) } satisfies ServerFrame), this.states.get(c.caseId) ?? state);
+        const current = this.states.get(c.caseId) ?? state;
+        for (const e of batch) this.deliverNow(c, e, JSON.stringify({ t: 'event', event: eventView(e) } satisfies ServerFrame), current);
         after = batch[batch.length - 1]?.position ?? head;
       }
       c.sent.set(stream, Math.max(c.sent.get(stream) ?? 0, after));
@@ -114,8 +121,8 @@ export class Hub implements Publisher {
 
   publish(caseId: string, state: CaseState, events: readonly StoredEvent[]): void {
     const set = this.byCase.get(caseId);
-    this.states.set(caseId, state);
     if (!set) return;
+    this.states.set(caseId, state);
     // Access may have shrunk (removal, closing): such connections go first (C7).
     for (const c of [...set]) if (!activeMember(state, c.participantId)) this.close(c, CloseCode.accessChanged, 'access changed');
     for (const e of events) {
@@ -191,6 +198,11 @@ export class Hub implements Publisher {
       c.pending.push(e);
       return;
     }
+    this.deliverNow(c, e, frame, state);
+  }
+
+  private deliverNow(c: Connection, e: StoredEvent, frame: string, state: CaseState): void {
+    if (c.closed || !mayObserveEvent(state, c.participantId, e)) return;
     if (e.position <= (c.sent.get(e.stream) ?? 0)) return; // already delivered (resume overlap)
     c.sent.set(e.stream, e.position);
     this.write(c, frame);
@@ -203,10 +215,11 @@ export class Hub implements Publisher {
   }
 
   /** Presence per stream: joint lists everyone connected; other rooms list who has them open. */
-  private updatePresence(caseId: string): void {
+  private updatePresence(caseId: string): Set<string> {
+    const changed = new Set<string>();
     const set = this.byCase.get(caseId);
     const state = this.states.get(caseId);
-    if (!set || !state) return;
+    if (!set || !state) return changed;
     let last = this.presence.get(caseId);
     if (!last) this.presence.set(caseId, (last = new Map()));
     const streams = new Set<string>();
@@ -222,8 +235,10 @@ export class Hub implements Publisher {
       const key = JSON.stringify(list);
       if (last.get(stream) === key) continue;
       last.set(stream, key);
+      changed.add(stream);
       const frame = JSON.stringify({ t: 'presence', stream, online: list } satisfies ServerFrame);
       for (const c of set) if (mayObserve(state, c.participantId, { stream })) this.write(c, frame);
     }
+    return changed;
   }
 }

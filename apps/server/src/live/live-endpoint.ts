@@ -52,25 +52,22 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
         return refuse(socket, 404, 'Not Found'); // C9: not a member looks like no case
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        // The state may have moved on while the upgrade ran: use the latest.
-        void o.engine.load(rec.state.id).then((latest) => {
-          const state = latest?.state ?? rec.state;
-          if (ws.readyState !== ws.OPEN) return;
-          const conn = o.hub.attach(
-            { socket: ws, caseId: state.id, participantId, accountId: principal.kind === 'account' ? principal.account.id : null, sessionHash: principal.sessionHash },
-            state,
-          );
-          if (conn.closed) return;
-          conns.set(ws, conn);
-          alive.set(ws, true);
-          ws.on('pong', () => alive.set(ws, true));
-          ws.on('message', (raw, isBinary) => onFrame(conn, ws, raw.toString(), isBinary));
-          ws.on('close', () => {
-            conns.delete(ws);
-            o.hub.detach(conn);
-          });
-          ws.on('error', () => ws.terminate());
+        // The state may have moved on while the upgrade ran: use the latest this process has.
+        const state = o.engine.cached(rec.state.id)?.state ?? rec.state;
+        const conn = o.hub.attach(
+          { socket: ws, caseId: state.id, participantId, accountId: principal.kind === 'account' ? principal.account.id : null, sessionHash: principal.sessionHash },
+          state,
+        );
+        if (conn.closed) return;
+        conns.set(ws, conn);
+        alive.set(ws, true);
+        ws.on('pong', () => alive.set(ws, true));
+        ws.on('message', (raw, isBinary) => onFrame(conn, ws, Buffer.isBuffer(raw) ? raw.toString() : '', isBinary));
+        ws.on('close', () => {
+          conns.delete(ws);
+          o.hub.detach(conn);
         });
+        ws.on('error', () => ws.terminate());
       });
     })().catch(() => refuse(socket, 500, 'Internal Server Error'));
   };

@@ -35,6 +35,8 @@ export interface RunOptions<R> {
 
 export interface CaseEngine {
   load(caseId: string): Promise<CaseRecord | null>;
+  /** The latest state this process knows, synchronously (after a `load`). */
+  cached(caseId: string): CaseRecord | undefined;
   run<R>(opts: RunOptions<R>): Promise<R>;
 }
 
@@ -101,6 +103,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
 
   return {
     load,
+    cached: (caseId) => cache.get(caseId),
     run<R>(o: RunOptions<R>): Promise<R> {
       return serial(o.caseId, async () => {
         const idem = o.idempotency ?? null;

@@ -1,0 +1,112 @@
+import type { CaseView, EventView } from '@caucus/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scenario, testServer, type Scenario, type TestServer } from './harness.ts';
+
+let server: TestServer;
+let s: Scenario;
+type Cmd = { view: CaseView; created: { id: string; stream: string; position: number }[] };
+
+beforeEach(async () => {
+  server = await testServer();
+  s = await scenario(server);
+});
+afterEach(async () => {
+  await server.stop();
+});
+
+const base = () => `/api/v1/cases/${s.caseId}`;
+
+describe('a mediation over real HTTP and WebSockets', () => {
+  it('[C1] runs joint and separate sessions; side B\'s caucus never reaches side A', async () => {
+    const [A, B] = s.sides;
+    const aParty = s.members[0]![0]!;
+    const bParty = s.members[1]![0]!;
+    const aLive = await aParty.browser.live(s.caseId);
+    const bLive = await bParty.browser.live(s.caseId);
+    await aLive.until((f) => f.t === 'caught-up');
+    await bLive.until((f) => f.t === 'caught-up');
+
+    expect((await s.mediator.post(`${base()}/session/start`)).status).toBe(200);
+    const hello = await aParty.browser.post<Cmd>(`${base()}/rooms/joint/messages`, { body: 'Good morning, everyone.' });
+    expect(hello.status).toBe(200);
+    await bLive.until((f) => f.t === 'event' && f.event.content?.body === 'Good morning, everyone.');
+
+    const sep = await s.mediator.post<Cmd>(`${base()}/session/separate`, { sideId: B!.id, purpose: 'reality-test the rent figure' });
+    expect(sep.status).toBe(200);
+    expect(sep.body.view.session).toMatchObject({ phase: 'separate', mediatorRoom: B!.id });
+    // The joint room is closed to parties during separate sessions.
+    const closed = await aParty.browser.post(`${base()}/rooms/joint/messages`, { body: 'Hello?' });
+    expect(closed.status).toBe(409);
+
+    const secret = 'Our real limit is 40,000 — do not tell them.';
+    const post = await bParty.browser.post<Cmd>(`${base()}/rooms/caucus:${B!.id}/messages`, { body: secret });
+    expect(post.status).toBe(200);
+    const posted = await bLive.until((f) => f.t === 'event' && f.event.content?.body === secret);
+    expect(posted.t === 'event' && posted.event.data.label).toBe('confidential'); // opt-in default
+
+    // A cannot read B's room, write in it, or tell it from a room that does not exist (C9).
+    const read = await aParty.browser.get(`${base()}/streams/caucus:${B!.id}/events`);
+    const none = await aParty.browser.get(`${base()}/streams/caucus:nosuchside/events`);
+    expect(read.status).toBe(404);
+    expect(read.text).toBe(none.text);
+    expect((await aParty.browser.post(`${base()}/rooms/caucus:${B!.id}/messages`, { body: 'x' })).status).toBe(404);
+
+    expect((await s.mediator.post(`${base()}/session/move`, { sideId: A!.id })).status).toBe(200);
+    await aLive.until((f) => f.t === 'view' && f.view.session.mediatorRoom === A!.id);
+    server.clock.advance(60_000);
+    const rec = await s.mediator.post<Cmd>(`${base()}/session/reconvene`, { countdownSeconds: 120 });
+    expect(rec.body.view.session.phase).toBe('reconvening');
+    expect((await aParty.browser.post(`${base()}/rooms/joint/messages`, { body: 'Back?' })).status).toBe(409);
+    server.clock.advance(120_000);
+    expect((await aParty.browser.post(`${base()}/rooms/joint/messages`, { body: 'Back.' })).status).toBe(200);
+    await aLive.until((f) => f.t === 'event' && f.event.content?.body === 'Back.');
+
+    expect(aLive.raw.join('\n')).not.toContain('40,000');
+    expect(aLive.raw.join('\n')).not.toContain('reality-test');
+    expect(aLive.raw.join('\n')).not.toContain(`caucus:${B!.id}`);
+    const bal = await s.mediator.get<{ total: Record<string, number> }>(`${base()}/time-balance`);
+    expect(bal.body.total[A!.id]).toBe(60_000);
+    aLive.close();
+    bLive.close();
+  });
+
+  it('resumes each stream from the last position seen, without loss or duplicates', async () => {
+    const aParty = s.members[0]![0]!;
+    await s.mediator.post(`${base()}/session/start`);
+    for (let i = 1; i <= 5; i++) await s.mediator.post(`${base()}/rooms/joint/messages`, { body: `m${i}` });
+    const first = await aParty.browser.live(s.caseId, { joint: 0 });
+    await first.until((f) => f.t === 'caught-up');
+    const seen = first.events().filter((e) => e.stream === "joint");
+    const lastJoint = seen.at(-1)!.position;
+    first.close();
+    for (let i = 6; i <= 8; i++) await s.mediator.post(`${base()}/rooms/joint/messages`, { body: `m${i}` });
+    const again = await aParty.browser.live(s.caseId, { joint: lastJoint });
+    await again.until((f) => f.t === 'caught-up');
+    const bodies = again.events().map((e: EventView) => e.content?.body).filter(Boolean);
+    expect(bodies).toEqual(['m6', 'm7', 'm8']);
+    again.close();
+  });
+
+  it('a retried command with the same Idempotency-Key is applied once', async () => {
+    await s.mediator.post(`${base()}/session/start`);
+    const h = { 'idempotency-key': 'retry-key-0001' };
+    const one = await s.mediator.post<Cmd>(`${base()}/rooms/joint/messages`, { body: 'once' }, h);
+    const two = await s.mediator.post<Cmd>(`${base()}/rooms/joint/messages`, { body: 'once' }, h);
+    expect(two.status).toBe(200);
+    expect(two.body.created).toEqual(one.body.created);
+    const r = await s.mediator.get<{ events: EventView[] }>(`${base()}/streams/joint/events`);
+    expect(r.body.events.filter((e) => e.content?.body === 'once')).toHaveLength(1);
+    const other = await s.mediator.post(`${base()}/rooms/joint/messages`, { body: 'different' }, h);
+    expect(other.status).toBe(409);
+  });
+
+  it('the audit chain verifies and holds no content', async () => {
+    await s.mediator.post(`${base()}/session/start`);
+    await s.mediator.post(`${base()}/rooms/joint/messages`, { body: 'a very particular sentence' });
+    const v = await s.mediator.get<{ ok: boolean; length: number }>(`${base()}/audit/verify`);
+    expect(v.body.ok).toBe(true);
+    expect(v.body.length).toBeGreaterThan(10);
+    const rows = await server.db.kysely.selectFrom('audit').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain('particular sentence');
+  });
+});
