@@ -221,7 +221,7 @@ export class Hub implements Publisher {
     const state = this.states.get(caseId);
     if (!set || !state) return changed;
     let last = this.presence.get(caseId);
-    if (!last) this.presence.set(caseId, (last = new Map()));
+    if (!last) this.presence.set(caseId, (last = new Map<string, string>()));
     const streams = new Set<string>();
     for (const c of set) for (const s of observableStreams(state, c.participantId)) streams.add(s);
     for (const stream of streams) {

@@ -77,7 +77,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     const stored: StoredEvent[] = events.map((e: DomainEvent) => {
       const position = (heads[e.stream] ?? 0) + 1;
       heads[e.stream] = position;
-      return { ...e, position } as StoredEvent;
+      return { ...e, position };
     });
     const next = foldEvents(state, events);
     const response = o.respond(next, stored);

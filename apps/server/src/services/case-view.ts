@@ -46,8 +46,8 @@ export function eventView(e: StoredEvent): EventView {
     type: e.type,
     actorId: e.actorId,
     at: e.at,
-    data: e.data as Record<string, unknown>,
-    content: (e.content as Record<string, string> | null) ?? null,
+    data: e.data,
+    content: (e.content) ?? null,
   };
 }
 

@@ -1,7 +1,7 @@
 import { type AuditEntry, type CaseState, type ItemMeta, type Label, sealEntry, type StoredEvent, GENESIS } from '@caucus/domain';
 import type { Kysely, Transaction } from 'kysely';
 import { sha256 } from '../platform.ts';
-import type { CaseStore, CommitInput, InvitationRow } from '../services/ports.ts';
+import type { CaseStore, InvitationRow } from '../services/ports.ts';
 import { VersionConflict } from '../services/ports.ts';
 import type { Database } from './schema.ts';
 

@@ -1,0 +1,72 @@
+import { ConfigError, loadConfig } from '../config.ts';
+import { randomIds, systemClock } from '../platform.ts';
+import { accountLink, createAccount } from '../services/accounts.ts';
+import { caseEngine } from '../services/case-engine.ts';
+import { DAY, type Services } from '../services/context.ts';
+import { createCase } from '../services/create-case.ts';
+import { accountRepository } from '../storage/account.repository.ts';
+import { caseRepository } from '../storage/case.repository.ts';
+import { openDb } from '../storage/db.ts';
+
+/**
+ * Fills the real store with a clearly named sample case (one mediator, two sides) and
+ * prints the three personal links, so that a newcomer can try a caucus in three browser
+ * windows. Running it again adds another sample case for the same demo mediator.
+ */
+const DEMO_EMAIL = 'demo-mediator@caucus.invalid';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const db = await openDb(config);
+  const svc: Services = {
+    cases: caseRepository(db.kysely),
+    accounts: accountRepository(db.kysely),
+    publisher: { publish: () => undefined, disconnect: () => undefined }, // a running server reads new cases from the store
+    clock: systemClock,
+    ids: randomIds,
+    publicUrl: config.publicUrl,
+    invitationTtlMs: 14 * DAY,
+  };
+  try {
+    const mediator =
+      (await svc.accounts.byEmail(DEMO_EMAIL)) ?? (await createAccount(svc, { email: DEMO_EMAIL, displayName: 'Demo Mediator', role: 'mediator', password: null }));
+    const principal = { kind: 'account' as const, account: mediator, sessionHash: 'cli' };
+    const created = await createCase(
+      svc,
+      caseEngine(svc),
+      principal,
+      {
+        title: 'DEMO — Harbour Lane lease dispute (sample case)',
+        reference: `DEMO-${new Date().toISOString().slice(0, 10)}`,
+        regime: 'opt-in',
+        settings: { requesterVisible: false, observersAllowed: false },
+        sides: [
+          { name: 'Tenant (demo)', members: [{ role: 'party', displayName: 'Ana Tenant (demo)', email: null }] },
+          { name: 'Landlord (demo)', members: [{ role: 'party', displayName: 'Ben Landlord (demo)', email: null }] },
+        ],
+        coMediators: [],
+        observers: [],
+      },
+      null,
+    );
+    const [a, b] = created.invitations;
+    const out = [
+      `Sample case created: ${created.case.title}`,
+      '',
+      'Open each link in its own browser window (the three can share one browser):',
+      `  Mediator (Demo Mediator), one-time sign-in: ${await accountLink(svc, mediator.id)}`,
+      `  Side A (${a?.displayName}): ${a?.url}`,
+      `  Side B (${b?.displayName}): ${b?.url}`,
+      '',
+      `Personal links work once and expire in 14 days. The server must be running at ${config.publicUrl} (npm start).`,
+    ];
+    process.stdout.write(`${out.join('\n')}\n`);
+  } finally {
+    await db.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : `demo failed: ${err instanceof Error ? err.message : String(err)}`}\n`);
+  process.exit(1);
+});
