@@ -173,6 +173,7 @@ const handlers: { [K in CommandType]: Handler<K> } = {
   },
   'post-message': (state, c, ctx, emit, actor) => {
     if (!actor || !mayObserve(state, actor.id, { stream: c.stream })) throw notFound('No such room.'); // C5, C9
+    if (parseStream(c.stream)?.kind === 'session') throw invalid('The session stream records what happens; nobody writes messages in it.', { path: 'stream' });
     const phase = effectivePhase(state.session, ctx.now);
     if (!mayPost(state, actor.id, c.stream, phase)) {
       throw actor.role === 'observer'

@@ -129,7 +129,7 @@ export function emptyCase(id: string): CaseState {
 /** Applies one event: its handler, then the stream head moves on by one. */
 export function evolve(state: CaseState, event: DomainEvent): CaseState {
   const handler = handlers[event.type] as Handler<EventType>;
-  const next = handler(state, event as EventOf<EventType>);
+  const next = handler(state, event);
   return { ...next, heads: { ...next.heads, [event.stream]: (next.heads[event.stream] ?? 0) + 1 } };
 }
 
