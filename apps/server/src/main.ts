@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config.ts';
+import { StoreInUse } from './storage/single-process.ts';
 import { startServer } from './server.ts';
 import { prepareSetup } from './services/accounts.ts';
 
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+  if (err instanceof ConfigError || err instanceof StoreInUse) process.stderr.write(`${err.message}\n`);
   else process.stderr.write(`Caucus could not start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -13,6 +13,7 @@ import { caseEngine } from './services/case-engine.ts';
 import { accountRepository } from './storage/account.repository.ts';
 import { caseRepository } from './storage/case.repository.ts';
 import { openDb, type Db } from './storage/db.ts';
+import { acquireProcessLock } from './storage/single-process.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -27,7 +28,11 @@ export interface RunningServer {
 export async function startServer(config: Config, opts: { clock?: Clock; ids?: IdGenerator; heartbeatMs?: number } = {}): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? randomIds;
-  const db = await openDb(config);
+  const lock = await acquireProcessLock(config);
+  const db = await openDb(config).catch(async (e: unknown) => {
+    await lock.release();
+    throw e;
+  });
   const hub = new Hub({ clock });
   const svc: Services = {
     cases: caseRepository(db.kysely),
@@ -66,6 +71,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; ids?: I
       live.close();
       await app.close();
       await db.close();
+      await lock.release();
     },
   };
 }
