@@ -25,7 +25,7 @@ export interface RunningServer {
 }
 
 /** The composition root's body: wires storage, services, HTTP and live delivery. */
-export async function startServer(config: Config, opts: { clock?: Clock; ids?: IdGenerator; heartbeatMs?: number } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, opts: { clock?: Clock; ids?: IdGenerator; heartbeatMs?: number; logStream?: NodeJS.WritableStream } = {}): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? randomIds;
   const lock = await acquireProcessLock(config);
@@ -52,6 +52,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; ids?: I
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
     logLevel: config.logLevel,
+    logStream: opts.logStream,
     healthy: async () => {
       await sql`select 1`.execute(db.kysely);
       return true;

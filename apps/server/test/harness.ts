@@ -33,12 +33,14 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function testServer(opts: { databaseUrl?: string | null; seed?: string; heartbeatMs?: number } = {}): Promise<TestServer> {
+export async function testServer(
+  opts: { databaseUrl?: string | null; seed?: string; heartbeatMs?: number; logLevel?: string; logStream?: NodeJS.WritableStream } = {},
+): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-test-'));
   const clock = new ManualClock();
   // The public URL is fixed before the port is known; tests send it as Origin.
-  const config = { ...loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://caucus.test' }), databaseUrl: opts.databaseUrl ?? null };
-  const server = await startServer(config, { clock, ids: seededIds(opts.seed ?? 'test-seed'), heartbeatMs: opts.heartbeatMs });
+  const config = { ...loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: opts.logLevel ?? 'silent', PUBLIC_URL: 'http://caucus.test' }), databaseUrl: opts.databaseUrl ?? null };
+  const server = await startServer(config, { clock, ids: seededIds(opts.seed ?? 'test-seed'), heartbeatMs: opts.heartbeatMs, logStream: opts.logStream });
   const origin = 'http://caucus.test';
   const t: TestServer = {
     ...server,

@@ -14,6 +14,8 @@ export interface AppOptions {
   readonly publicUrl: string;
   readonly trustProxy: boolean;
   readonly logLevel: string;
+  /** Where log lines go (stdout by default); tests read it to prove no content is logged (C10). */
+  readonly logStream?: NodeJS.WritableStream;
   readonly healthy: () => Promise<boolean>;
 }
 
@@ -22,11 +24,14 @@ export const BODY_LIMIT = 256 * 1024;
 export function buildApp(o: AppOptions): FastifyInstance {
   const app = Fastify({
     // Request logging is ours (below): method, route pattern, status and time, never bodies or tokens (C10).
-    logger: o.logLevel === 'silent' ? false : { level: o.logLevel },
+    logger: o.logLevel === 'silent' ? false : { level: o.logLevel, ...(o.logStream ? { stream: o.logStream } : {}) },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     trustProxy: o.trustProxy,
   });
+  // JSON only: Fastify's built-in text/plain parser would hand a string to the schemas (a 400)
+  // where a body that is not JSON must be a 415.
+  app.removeContentTypeParser('text/plain');
   const publicOrigin = new URL(o.publicUrl).origin;
 
   app.addHook('onResponse', (req, reply, done) => {
@@ -59,7 +64,8 @@ export function buildApp(o: AppOptions): FastifyInstance {
           throw new HttpError('csrf', 'This request did not come from the Caucus web app (Origin check failed).');
         const params = parsePart(r.params, req.params, 'params');
         const query = parsePart(r.query, req.query, 'query');
-        const body = parsePart(r.body, req.body ?? {}, 'body');
+        // No body at all is an empty command; a JSON `null` is a body of the wrong type.
+        const body = parsePart(r.body, req.body === undefined ? {} : req.body, 'body');
         const asHeader = req.headers['x-caucus-as'];
         const principal: Principal | null = await resolvePrincipal(o.accounts, o.clock, req.headers, typeof asHeader === 'string' ? asHeader : null);
         const key = r.idempotent ? idempotencyKey(req.headers['idempotency-key']) : null;

@@ -1,0 +1,64 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { join, sampleCase, testServer } from '../harness.ts';
+
+/**
+ * C10: the words people write, the tokens that open a case and passwords never reach
+ * the log or the audit trail, even at debug level and on failing requests.
+ */
+describe('logs and audit trail', () => {
+  it('[C10] hold no message body, reason, note, e-mail, token or password', async () => {
+    const sink = new PassThrough();
+    const chunks: string[] = [];
+    sink.on('data', (d: Buffer) => chunks.push(d.toString()));
+    const server = await testServer({ logLevel: 'debug', logStream: sink });
+    try {
+      const m = await server.mediator('c10-mediator@example.org');
+      const created = await m.post<{ case: { id: string; sides: { id: string }[] }; invitations: { url: string }[] }>(
+        '/api/v1/cases',
+        sampleCase({
+          sides: [
+            { name: 'Tenant', members: [{ role: 'party', displayName: 'Ana', email: 'secret-ana@example.org' }] },
+            { name: 'Landlord', members: [{ role: 'party', displayName: 'Ben', email: null }] },
+          ],
+        }),
+      );
+      const caseId = created.body.case.id;
+      const [sideA] = created.body.case.sides;
+      const a = await join(server, created.body.invitations[0]!.url);
+      await m.post(`/api/v1/cases/${caseId}/session/start`);
+      await m.post(`/api/v1/cases/${caseId}/session/separate`, { sideId: sideA!.id, purpose: 'PURPOSE-MARKER-77' });
+      await a.browser.post(`/api/v1/cases/${caseId}/rooms/caucus:${sideA!.id}/messages`, { body: 'BODY-MARKER-42' });
+      await a.browser.post(`/api/v1/cases/${caseId}/caucus-requests`, { reason: 'REASON-MARKER-13' });
+      await m.post(`/api/v1/cases/${caseId}/rooms/notes:general/messages`, { body: 'NOTE-MARKER-99' });
+      // Failing requests too: a bad body, a forbidden room, a wrong password.
+      await a.browser.post(`/api/v1/cases/${caseId}/rooms/notes:general/messages`, { body: 'FORBIDDEN-MARKER-5' });
+      await m.post(`/api/v1/cases/${caseId}/rooms/joint/messages`, { body: 'X', extra: 'INVALID-MARKER-8' });
+      await server.browser().post('/api/v1/auth/login', { email: 'c10-mediator@example.org', password: 'PASSWORD-MARKER-3' });
+
+      const log = chunks.join('');
+      expect(log.length).toBeGreaterThan(500); // the log was written, at debug level
+      const audit = JSON.stringify(await server.db.kysely.selectFrom('audit').selectAll().execute());
+      const secrets = [
+        'BODY-MARKER-42',
+        'REASON-MARKER-13',
+        'PURPOSE-MARKER-77',
+        'NOTE-MARKER-99',
+        'FORBIDDEN-MARKER-5',
+        'INVALID-MARKER-8',
+        'PASSWORD-MARKER-3',
+        'secret-ana@example.org',
+        'correct horse battery',
+        new URL(created.body.invitations[1]!.url).hash.slice('#token='.length),
+        ...[...m.cookies.values()],
+        ...[...a.browser.cookies.values()],
+      ];
+      for (const s of secrets) {
+        expect(log, `log contains ${s}`).not.toContain(s);
+        expect(audit, `audit contains ${s}`).not.toContain(s);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+});
