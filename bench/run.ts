@@ -1,0 +1,345 @@
+/**
+ * `npm run bench [-- --quick] [-- --pg]`: live delivery, room moves and durable writes of
+ * the real server against a raw `ws` server and Socket.IO 4 rooms, in the same invocation
+ * on the same generator, alternating ours → ws → sio per repetition. Not a test; never in CI.
+ *
+ * Processes: this one is the load generator (pinned to core 0 with taskset when there is
+ * one); each server under test is a child pinned to core 1. PostgreSQL, when used, runs
+ * where the OS puts it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Histogram } from './lib/hist.ts';
+import { Load, type PhaseResult } from './lib/load.ts';
+import { transportFor } from './lib/transports.ts';
+import type { Envelope, Kind, Mem, PhaseStats, Provisioned, Reply, Request } from './lib/types.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(`--${name}`);
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+if (hasTaskset && !process.env.BENCH_PINNED && os.cpus().length >= 2) {
+  // Re-run this process pinned to core 0; servers go to core 1.
+  const r = spawnSync('taskset', ['-c', '0', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, BENCH_PINNED: '1' } });
+  process.exit(r.status ?? 1);
+}
+
+const quick = flag('quick');
+const pgBase = process.env.BENCH_DATABASE_URL || (flag('pg') ? 'postgres://postgres@127.0.0.1:5432/postgres' : null);
+const scales = (opt('scales') ?? (quick ? '10,50' : '50,200,1000,2000')).split(',').map(Number);
+const reps = Number(opt('reps') ?? (quick ? 2 : 3));
+const kinds = (opt('only') ?? 'ours,ws,sio').split(',') as Kind[];
+const satMs = Number(opt('sat-s') ?? (quick ? 1.5 : 6)) * 1000;
+const latMs = Number(opt('lat-s') ?? (quick ? 1.5 : 6)) * 1000;
+const window = Number(opt('window') ?? 2);
+const fixedRate = opt('rate') ? Number(opt('rate')) : null;
+const prof = flag('prof');
+const pinned = hasTaskset && process.env.BENCH_PINNED === '1';
+
+// ---------------------------------------------------------------- server children
+interface Child {
+  readonly proc: ChildProcess;
+  call<T>(req: Request): Promise<T>;
+}
+
+async function startChild(kind: Kind, env: Record<string, string>): Promise<Child> {
+  const node = [...(kind === 'ours' && prof ? ['--cpu-prof', '--cpu-prof-dir', path.join(here, 'out', 'prof')] : []), '--expose-gc', '--import', 'tsx', path.join(here, 'servers', 'child.ts'), kind];
+  const cmd = pinned ? 'taskset' : process.execPath;
+  const argv = pinned ? ['-c', '1', process.execPath, ...node] : node;
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+  let id = 0;
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let ready: () => void = () => undefined;
+  const readyP = new Promise<void>((r) => (ready = r));
+  proc.on('message', (m: Reply) => {
+    if (m.id === 0) return ready();
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.ok) w?.resolve(m.value);
+    else w?.reject(new Error(m.error));
+  });
+  proc.on('exit', (code) => {
+    for (const w of waiting.values()) w.reject(new Error(`server child exited (${code})`));
+  });
+  await readyP;
+  return {
+    proc,
+    call<T>(req: Request): Promise<T> {
+      const env: Envelope = { id: ++id, req };
+      return new Promise<T>((resolve, reject) => {
+        waiting.set(env.id, { resolve: (v) => resolve(v as T), reject });
+        proc.send(env);
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- PostgreSQL, a fresh database per run
+async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
+  if (!pgBase) return null;
+  const name = `caucus_bench_${Date.now()}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: pgBase });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(pgBase);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: pgBase });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- one run: one server process, every scale
+interface ScaleResult {
+  readonly kind: Kind;
+  readonly rep: number;
+  readonly cases: number;
+  readonly connections: number;
+  readonly memPerConnRss: number;
+  readonly memPerConnHeap: number;
+  readonly sat: PhaseResult & { server: PhaseStats };
+  readonly lat: PhaseResult & { server: PhaseStats; offered: number };
+}
+
+const num = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
+const ms = (us: number): string => (Number.isFinite(us) ? (us / 1000).toFixed(us < 10_000 ? 2 : 1) : '–');
+
+async function oneRun(kind: Kind, rep: number, satRates: Map<number, number>): Promise<{ results: ScaleResult[]; gateFailures: number; gateSamples: string[]; engine: string }> {
+  const db = kind === 'ours' ? await freshDatabase() : null;
+  const child = await startChild(kind, db ? { BENCH_DATABASE_URL: db.url } : { BENCH_DATABASE_URL: '' });
+  const results: ScaleResult[] = [];
+  let load: Load | null = null;
+  try {
+    const prov = await child.call<Provisioned>({ op: 'provision', cases: Math.max(...scales) });
+    const transport = transportFor(kind, prov);
+    load = new Load(transport, { movesPerS: Number(opt('moves-per-s') ?? 100), minStepMs: quick ? 500 : 1500 });
+    const mem0 = await child.call<Mem>({ op: 'mem' });
+    for (const n of scales) {
+      await load.connect(prov.cases.slice(load.connected, n));
+      await new Promise((r) => setTimeout(r, 300));
+      const m = await child.call<Mem>({ op: 'mem' });
+      const conns = n * 5;
+      await child.call({ op: 'phase-start' });
+      const sat = await load.saturate(satMs, window);
+      const satServer = await child.call<PhaseStats>({ op: 'phase-end' });
+      // Fixed offered load: half of ours' saturation at this scale (same absolute rate for the baselines).
+      const msgRate = fixedRate ?? (kind === 'ours' ? (sat.messages / sat.wallMs) * 1000 * 0.5 : (satRates.get(n) ?? (sat.messages / sat.wallMs) * 1000 * 0.5));
+      if (kind === 'ours') satRates.set(n, msgRate);
+      await child.call({ op: 'phase-start' });
+      const lat = await load.fixedRate(latMs, msgRate);
+      const latServer = await child.call<PhaseStats>({ op: 'phase-end' });
+      const r: ScaleResult = {
+        kind,
+        rep,
+        cases: n,
+        connections: conns,
+        memPerConnRss: (m.rss - mem0.rss) / conns,
+        memPerConnHeap: (m.heapUsed + m.external - mem0.heapUsed - mem0.external) / conns,
+        sat: { ...sat, server: satServer },
+        lat: { ...lat, server: latServer, offered: msgRate },
+      };
+      results.push(r);
+      const dps = (sat.deliveries / sat.wallMs) * 1000;
+      console.error(
+        `  ${kind.padEnd(4)} rep ${rep} ${String(n).padStart(4)} cases: sat ${num(dps)} deliv/s, ${num(satServer.cpuUs / Math.max(1, sat.deliveries), 1)} µs/deliv, gen ${num(sat.genCpuPct)}% | ` +
+          `@${num(msgRate)} msg/s p99 ${ms(lat.latency.quantile(0.99))} ms, ack p99 ${ms(lat.ack.quantile(0.99))} ms, move p99 ${ms(lat.move.quantile(0.99))} ms, lost ${sat.lost + lat.lost}, gate ${load.gateFailures}`,
+      );
+    }
+    return { results, gateFailures: load.gateFailures, gateSamples: load.gateSamples, engine: prov.engine };
+  } finally {
+    load?.close();
+    await child.call({ op: 'stop' }).catch(() => undefined);
+    await new Promise<void>((resolve) => {
+      if (child.proc.exitCode !== null) return resolve();
+      const t = setTimeout(() => {
+        child.proc.kill('SIGKILL');
+        resolve();
+      }, 5000);
+      child.proc.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    await db?.drop().catch(() => undefined);
+  }
+}
+
+// ---------------------------------------------------------------- main
+const started = Date.now();
+const loadBefore = os.loadavg();
+console.error(
+  `bench: ${quick ? 'quick' : 'full'}, engine ${pgBase ? 'postgres' : 'sqlite'}, scales ${scales.join('/')} cases, ${reps} rep(s), kinds ${kinds.join('/')}; ` +
+    `cores: ${pinned ? 'generator on core 0, server on core 1 (taskset)' : 'not pinned'}; load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
+);
+const all: ScaleResult[] = [];
+let gateFailures = 0;
+const gateSamples: string[] = [];
+let engine = '';
+for (let rep = 1; rep <= reps; rep++) {
+  const satRates = new Map<number, number>();
+  for (const kind of kinds) {
+    const r = await oneRun(kind, rep, satRates);
+    all.push(...r.results);
+    gateFailures += r.gateFailures;
+    gateSamples.push(...r.gateSamples);
+    if (kind === 'ours') engine = r.engine;
+  }
+}
+
+// ---------------------------------------------------------------- report
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length === 0 ? NaN : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const spread = (xs: number[], d = 0): string => (xs.length > 1 ? `${num(median(xs), d)} [${num(Math.min(...xs), d)}–${num(Math.max(...xs), d)}]` : num(xs[0] ?? NaN, d));
+const dps = (p: PhaseResult): number => (p.deliveries / p.wallMs) * 1000;
+const cpuPer = (p: PhaseResult & { server: PhaseStats }): number => p.server.cpuUs / Math.max(1, p.deliveries);
+
+interface Row {
+  kind: Kind;
+  cases: number;
+  satDps: number[];
+  cpuUs: number[];
+  serverCpuPct: number[];
+  genCpuPct: number[];
+  offered: number;
+  latDps: number[];
+  lat: Histogram;
+  ack: Histogram;
+  move: Histogram;
+  eldP99: number[];
+  memRss: number[];
+  memHeap: number[];
+  lost: number;
+  rejected: number;
+  errors: number;
+}
+const rows: Row[] = [];
+for (const n of scales)
+  for (const kind of kinds) {
+    const rs = all.filter((r) => r.kind === kind && r.cases === n);
+    if (rs.length === 0) continue;
+    rows.push({
+      kind,
+      cases: n,
+      satDps: rs.map((r) => dps(r.sat)),
+      cpuUs: rs.map((r) => cpuPer(r.sat)),
+      serverCpuPct: rs.map((r) => (r.sat.server.cpuUs / 1000 / r.sat.server.wallMs) * 100),
+      genCpuPct: rs.map((r) => r.sat.genCpuPct),
+      offered: median(rs.map((r) => r.lat.offered)),
+      latDps: rs.map((r) => dps(r.lat)),
+      lat: rs.reduce((h, r) => h.merge(r.lat.latency), new Histogram()),
+      ack: rs.reduce((h, r) => h.merge(r.lat.ack), new Histogram()),
+      move: rs.reduce((h, r) => h.merge(r.lat.move).merge(r.sat.move), new Histogram()),
+      eldP99: rs.map((r) => r.lat.server.eldP99),
+      memRss: rs.map((r) => r.memPerConnRss / 1024),
+      memHeap: rs.map((r) => r.memPerConnHeap / 1024),
+      lost: rs.reduce((s, r) => s + r.sat.lost + r.lat.lost, 0),
+      rejected: rs.reduce((s, r) => s + r.sat.rejected + r.lat.rejected, 0),
+      errors: rs.reduce((s, r) => s + r.sat.errors + r.lat.errors, 0),
+    });
+  }
+
+const header = ['server', 'cases', 'deliv/s @sat', 'srv µs/deliv', 'srv CPU%', 'gen CPU%', 'offered msg/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'ack p50', 'ack p99', 'move p50', 'move p99', 'ELD p99', 'KB/conn heap', 'KB/conn RSS', 'lost'];
+const table: string[][] = rows.map((r) => [
+  r.kind,
+  String(r.cases),
+  spread(r.satDps),
+  spread(r.cpuUs, 1),
+  num(median(r.serverCpuPct)),
+  num(median(r.genCpuPct)),
+  num(r.offered),
+  ms(r.lat.quantile(0.5)),
+  ms(r.lat.quantile(0.99)),
+  ms(r.lat.quantile(0.999)),
+  ms(r.ack.quantile(0.5)),
+  ms(r.ack.quantile(0.99)),
+  ms(r.move.quantile(0.5)),
+  ms(r.move.quantile(0.99)),
+  num(median(r.eldP99), 1),
+  num(median(r.memHeap), 1),
+  num(median(r.memRss), 1),
+  String(r.lost),
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
+const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
+console.log(`\nCaucus live bench — engine ${engine || '–'}, ${pinned ? 'generator core 0 / server core 1' : 'unpinned'}, ${reps} rep(s), load avg before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(line(header));
+for (const row of table) console.log(line(row));
+
+// Ratios pair by pair (same rep, same scale), then their spread over the repetitions.
+const ratioLines: string[] = [];
+const ratios: Record<string, Record<string, number[]>> = {};
+for (const n of scales)
+  for (const base of ['ws', 'sio'] as const) {
+    const per: number[] = [];
+    const perCpu: number[] = [];
+    for (let rep = 1; rep <= reps; rep++) {
+      const o = all.find((r) => r.kind === 'ours' && r.cases === n && r.rep === rep);
+      const b = all.find((r) => r.kind === base && r.cases === n && r.rep === rep);
+      if (!o || !b) continue;
+      per.push(dps(o.sat) / dps(b.sat));
+      perCpu.push(cpuPer(b.sat) / cpuPer(o.sat));
+    }
+    if (per.length === 0) continue;
+    ratios[`${n}`] = { ...(ratios[`${n}`] ?? {}), [`deliveries_vs_${base}`]: per, [`cpu_efficiency_vs_${base}`]: perCpu };
+    ratioLines.push(`  ${String(n).padStart(4)} cases  ours/${base.padEnd(3)}  deliveries/s ${spread(per, 2)}   CPU per delivery (${base}/ours) ${spread(perCpu, 2)}`);
+  }
+if (ratioLines.length) {
+  console.log('\nratios, median [min–max] over pairs (ours ran first in each pair):');
+  for (const l of ratioLines) console.log(l);
+}
+const peak = (k: Kind): number => Math.max(...rows.filter((r) => r.kind === k).map((r) => median(r.satDps)));
+console.log(`\nsaturation (best scale): ${kinds.map((k) => `${k} ${num(peak(k))} deliv/s`).join(', ')}`);
+const failedGate = gateFailures > 0;
+console.log(`correctness gate: ${failedGate ? `FAILED — ${gateFailures} frame(s) in the wrong place` : 'passed (every frame within its recipient’s audience)'}`);
+for (const s of gateSamples) console.log(`  ${s}`);
+
+const outDir = path.join(here, 'out');
+fs.mkdirSync(outDir, { recursive: true });
+const file = path.join(outDir, `bench-${engine || 'x'}-${quick ? 'quick' : 'full'}-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`);
+fs.writeFileSync(
+  file,
+  JSON.stringify(
+    {
+      started: new Date(started).toISOString(),
+      command: `npm run bench -- ${args.join(' ')}`.trim(),
+      engine,
+      pinned,
+      loadAvgBefore: loadBefore,
+      loadAvgAfter: os.loadavg(),
+      node: process.version,
+      cpus: os.cpus().length,
+      config: { scales, reps, kinds, satMs, latMs, window, fixedRate },
+      rows: rows.map((r) => ({
+        ...r,
+        lat: { p50: r.lat.quantile(0.5), p99: r.lat.quantile(0.99), p999: r.lat.quantile(0.999), count: r.lat.count, unit: 'us' },
+        ack: { p50: r.ack.quantile(0.5), p99: r.ack.quantile(0.99), count: r.ack.count, unit: 'us' },
+        move: { p50: r.move.quantile(0.5), p99: r.move.quantile(0.99), count: r.move.count, unit: 'us' },
+      })),
+      ratios,
+      gate: { failures: gateFailures, samples: gateSamples },
+      runs: all.map((r) => ({ ...r, sat: { ...r.sat, latency: r.sat.latency.toJSON(), ack: r.sat.ack.toJSON(), move: r.sat.move.toJSON() }, lat: { ...r.lat, latency: r.lat.latency.toJSON(), ack: r.lat.ack.toJSON(), move: r.lat.move.toJSON() } })),
+    },
+    null,
+    1,
+  ),
+);
+console.log(`\nJSON: ${path.relative(process.cwd(), file)}  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+process.exit(failedGate ? 1 : 0);

@@ -1,0 +1,77 @@
+/**
+ * A server under test, in its own process (pinned by the orchestrator). It answers the
+ * orchestrator over IPC: provision, memory (after a full GC), and per-phase CPU time
+ * and event-loop delay measured here, inside the server process.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Envelope, Kind, Mem, PhaseStats, Reply, Request, Target } from '../lib/types.ts';
+
+const kind = process.argv[2] as Kind;
+const send = (r: Reply): void => {
+  process.send?.(r);
+};
+
+async function load(): Promise<Target> {
+  switch (kind) {
+    case 'ours':
+      return (await import('./ours.ts')).startOurs();
+    case 'ws':
+      return (await import('./ws-baseline.ts')).startWsBaseline();
+    case 'sio':
+      return (await import('./sio-baseline.ts')).startSioBaseline();
+  }
+}
+
+function mem(): Mem {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+}
+
+const target = await load();
+const eld = monitorEventLoopDelay({ resolution: 5 });
+eld.enable();
+let phaseCpu = process.cpuUsage();
+let phaseT0 = performance.now();
+
+async function handle(req: Request): Promise<unknown> {
+  switch (req.op) {
+    case 'provision':
+      return target.provision(req.cases);
+    case 'mem':
+      return mem();
+    case 'phase-start':
+      eld.reset();
+      phaseCpu = process.cpuUsage();
+      phaseT0 = performance.now();
+      return null;
+    case 'phase-end': {
+      const d = process.cpuUsage(phaseCpu);
+      const s: PhaseStats = {
+        cpuUs: d.user + d.system,
+        wallMs: performance.now() - phaseT0,
+        eldP50: eld.percentile(50) / 1e6,
+        eldP99: eld.percentile(99) / 1e6,
+        eldMax: eld.max / 1e6,
+      };
+      return s;
+    }
+    case 'stop':
+      await target.close();
+      setTimeout(() => process.exit(0), 50);
+      return null;
+  }
+}
+
+process.on('message', (m: Envelope) => {
+  handle(m.req).then(
+    (value) => send({ id: m.id, ok: true, value }),
+    (e: unknown) => send({ id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+  );
+});
+process.on('disconnect', () => process.exit(0));
+send({ id: 0, ok: true, value: 'ready' });
