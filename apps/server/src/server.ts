@@ -5,6 +5,8 @@ import { RateLimiter } from './http/rate-limit.ts';
 import { adminRoutes } from './http/routes/admin.routes.ts';
 import { authRoutes } from './http/routes/auth.routes.ts';
 import { caseRoutes } from './http/routes/cases.routes.ts';
+import { directoryRoutes } from './http/routes/directory.routes.ts';
+import { registerStatic } from './http/static.ts';
 import { Hub } from './live/hub.ts';
 import { attachLive } from './live/live-endpoint.ts';
 import { randomIds, systemClock, type Clock, type IdGenerator } from './platform.ts';
@@ -46,7 +48,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; ids?: I
   const engine = caseEngine(svc);
   const deps = { svc, engine, config, loginLimiter: new RateLimiter(clock, 10, 15 * 60 * 1000) };
   const app = buildApp({
-    routes: [...authRoutes(deps), ...adminRoutes(deps), ...caseRoutes(deps)],
+    routes: [...authRoutes(deps), ...adminRoutes(deps), ...caseRoutes(deps), ...directoryRoutes(deps)],
     accounts: svc.accounts,
     clock,
     publicUrl: config.publicUrl,
@@ -58,6 +60,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; ids?: I
       return true;
     },
   });
+  registerStatic(app); // the built web app, with its security headers
   const live = attachLive(app.server, { hub, engine, cases: svc.cases, accounts: svc.accounts, clock, publicUrl: config.publicUrl, heartbeatMs: opts.heartbeatMs });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

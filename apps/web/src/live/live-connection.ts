@@ -1,0 +1,174 @@
+import { CloseCode, PROTOCOL_VERSION, ServerFrame, type ClientFrame } from '@caucus/protocol';
+import { applyFrame, resumePositions, withStatus, type CaseState } from './case-state.ts';
+
+/**
+ * One WebSocket per case tab (docs/live-protocol.md). After each `hello` it resumes
+ * every stream from the last position held, so a reconnect loses and repeats nothing
+ * (repeats are dropped by id in the state anyway). Closes other than "access changed"
+ * and "bad frame" reconnect with exponential back-off. Everything it touches in the
+ * outside world comes in through `LiveDeps`, so the logic runs in plain unit tests.
+ */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+export interface LiveDeps {
+  open(url: string): SocketLike;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+  now(): number;
+  random(): number;
+  /** After a refusal or an "access changed" close: does our session still stand? */
+  stillAllowed(): Promise<boolean>;
+}
+
+export interface StateHolder {
+  get(): CaseState;
+  set(next: CaseState): void;
+}
+
+export const HEARTBEAT_MS = 20_000;
+export const SILENCE_LIMIT_MS = 45_000;
+
+/** 0.5 s, 1 s, 2 s … capped at 15 s, with ±20 % jitter so that clients do not stampede. */
+export function backoffDelay(attempt: number, random: number): number {
+  const base = Math.min(15_000, 500 * 2 ** attempt);
+  return Math.round(base * (0.8 + 0.4 * random));
+}
+
+const OPEN = 1;
+
+export class LiveConnection {
+  private socket: SocketLike | null = null;
+  private attempt = 0;
+  private stopped = false;
+  private retryTimer: unknown = null;
+  private beatTimer: unknown = null;
+  private lastFrameAt = 0;
+  private focused: string | null = null;
+  private opened = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly state: StateHolder,
+    private readonly deps: LiveDeps,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer !== null) this.deps.clearTimer(this.retryTimer);
+    if (this.beatTimer !== null) this.deps.clearTimer(this.beatTimer);
+    this.retryTimer = this.beatTimer = null;
+    const s = this.socket;
+    this.socket = null;
+    if (s) {
+      s.onclose = s.onmessage = s.onopen = s.onerror = null;
+      s.close(1000, 'bye');
+    }
+  }
+
+  /** The room on screen (drives presence inside rooms); re-sent after every reconnect. */
+  focus(stream: string | null): void {
+    this.focused = stream;
+    this.send({ t: 'focus', stream });
+  }
+
+  typing(stream: string): void {
+    this.send({ t: 'typing', stream });
+  }
+
+  private send(frame: ClientFrame): void {
+    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.retryTimer = null;
+    this.opened = false;
+    const s = this.deps.open(this.url);
+    this.socket = s;
+    s.onopen = () => {
+      this.opened = true;
+      this.lastFrameAt = this.deps.now();
+      this.heartbeat();
+    };
+    s.onmessage = (ev) => this.onMessage(ev.data);
+    s.onerror = () => undefined; // a close always follows
+    s.onclose = (ev) => this.onClose(s, ev.code);
+  }
+
+  private onMessage(data: unknown): void {
+    this.lastFrameAt = this.deps.now();
+    let json: unknown;
+    try {
+      json = typeof data === 'string' ? JSON.parse(data) : null;
+    } catch {
+      json = null;
+    }
+    const parsed = ServerFrame.safeParse(json);
+    if (!parsed.success) return;
+    const frame = parsed.data;
+    const next = applyFrame(this.state.get(), frame, this.deps.now());
+    this.state.set(next);
+    if (frame.t === 'hello') {
+      this.send({ t: 'resume', v: PROTOCOL_VERSION, streams: resumePositions(next) });
+      if (this.focused) this.send({ t: 'focus', stream: this.focused });
+    }
+    if (frame.t === 'caught-up') this.attempt = 0;
+  }
+
+  private heartbeat(): void {
+    this.beatTimer = this.deps.setTimer(() => {
+      if (this.stopped || !this.socket) return;
+      if (this.deps.now() - this.lastFrameAt > SILENCE_LIMIT_MS) {
+        // A silent peer: treat it as a cut connection and resume on a new one.
+        this.socket.close(4001, 'silent');
+        this.onClose(this.socket, 1006);
+        return;
+      }
+      this.send({ t: 'ping' });
+      this.heartbeat();
+    }, HEARTBEAT_MS);
+  }
+
+  private onClose(s: SocketLike, code: number): void {
+    if (this.socket !== s || this.stopped) return;
+    s.onclose = s.onmessage = s.onopen = s.onerror = null;
+    this.socket = null;
+    if (this.beatTimer !== null) this.deps.clearTimer(this.beatTimer);
+    this.beatTimer = null;
+    if (code === CloseCode.badFrame) {
+      this.state.set(withStatus(this.state.get(), 'failed'));
+      return;
+    }
+    const mustCheck = code === CloseCode.accessChanged || code === CloseCode.unauthenticated || code === CloseCode.notFound || !this.opened;
+    this.state.set({ ...withStatus(this.state.get(), 'reconnecting'), caughtUp: false });
+    if (!mustCheck) return this.scheduleRetry();
+    this.deps.stillAllowed().then(
+      (ok) => {
+        if (this.stopped) return;
+        if (ok) this.scheduleRetry();
+        else this.state.set(withStatus(this.state.get(), 'ended'));
+      },
+      () => this.scheduleRetry(), // offline: keep trying
+    );
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped) return;
+    const delay = backoffDelay(this.attempt, this.deps.random());
+    this.attempt = Math.min(this.attempt + 1, 10);
+    this.retryTimer = this.deps.setTimer(() => this.connect(), delay);
+  }
+}

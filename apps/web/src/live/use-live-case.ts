@@ -1,0 +1,68 @@
+import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { ApiError } from '../api/client.ts';
+import { endpoints } from '../api/endpoints.ts';
+import { clearFresh, emptyState, type CaseState } from './case-state.ts';
+import { LiveConnection, type SocketLike } from './live-connection.ts';
+
+/** A tiny external store: the folded case state, observed by React. */
+export class CaseStore {
+  private state: CaseState = emptyState;
+  private readonly listeners = new Set<() => void>();
+  get = (): CaseState => this.state;
+  set = (next: CaseState): void => {
+    if (next === this.state) return;
+    this.state = next;
+    for (const l of this.listeners) l();
+  };
+  subscribe = (l: () => void): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+  takeFresh(): CaseState['fresh'] {
+    const fresh = this.state.fresh;
+    if (fresh.length > 0) this.set(clearFresh(this.state));
+    return fresh;
+  }
+}
+
+export interface LiveCase {
+  readonly store: CaseStore;
+  readonly state: CaseState;
+  readonly connection: LiveConnection;
+}
+
+function liveUrl(caseId: string, as: string | null): string {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}/api/v1/cases/${encodeURIComponent(caseId)}/live${as ? `?as=${encodeURIComponent(as)}` : ''}`;
+}
+
+const GONE = new Set(['unauthenticated', 'not_found', 'agreement_required', 'gone', 'forbidden']);
+
+/** Opens the case's one live connection for this tab, and closes it when the screen goes. */
+export function useLiveCase(caseId: string, as: string | null): LiveCase {
+  const { store, connection } = useMemo(() => {
+    const store = new CaseStore();
+    const connection = new LiveConnection(liveUrl(caseId, as), store, {
+      open: (url) => new WebSocket(url) as unknown as SocketLike,
+      setTimer: (fn, ms) => window.setTimeout(fn, ms),
+      clearTimer: (h) => window.clearTimeout(h as number),
+      now: () => Date.now(),
+      random: () => Math.random(),
+      stillAllowed: () =>
+        endpoints.caseView(caseId, as).then(
+          () => true,
+          (err: unknown) => {
+            if (err instanceof ApiError && GONE.has(err.code)) return false;
+            throw err;
+          },
+        ),
+    });
+    return { store, connection };
+  }, [caseId, as]);
+  useEffect(() => {
+    connection.start();
+    return () => connection.stop();
+  }, [connection]);
+  const state = useSyncExternalStore(store.subscribe, store.get);
+  return { store, state, connection };
+}
