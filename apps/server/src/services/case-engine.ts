@@ -26,6 +26,12 @@ export interface RunOptions<R> {
   readonly item?: (state: CaseState) => Promise<ItemMeta | null>;
   /** More writes for the same transaction (invitation tokens, ended sessions). */
   readonly extra?: (state: CaseState, events: readonly StoredEvent[]) => Partial<CommitInput>;
+  /**
+   * Re-checks the actor's access in turn with the case's other commands (and again after a
+   * concurrent write elsewhere), so that a command authenticated before a revocation is not
+   * carried out after it (C7).
+   */
+  readonly authorize?: () => Promise<void>;
   /** Runs after commit and before the answer: closing connections whose access shrank (C7). */
   readonly afterCommit?: (state: CaseState, events: readonly StoredEvent[]) => void;
   readonly respond: (state: CaseState, events: readonly StoredEvent[]) => R;
@@ -106,21 +112,25 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     cached: (caseId) => cache.get(caseId),
     run<R>(o: RunOptions<R>): Promise<R> {
       return serial(o.caseId, async () => {
+        await o.authorize?.();
         const idem = o.idempotency ?? null;
         const requestHash = idem ? sha256(JSON.stringify([o.caseId, o.command.type, idem.request])) : null;
-        if (idem) {
-          const seen = await svc.cases.findIdempotent(idem.scope, idem.key);
-          if (seen) {
-            if (seen.requestHash !== requestHash) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');
-            return JSON.parse(seen.response) as R; // a retried command returns its first result
-          }
-        }
         for (let tries = 0; ; tries++) {
+          // Looked up on every try: after a lost race, the winner may have been this very command
+          // retried through another process, whose answer is then the one to give.
+          if (idem) {
+            const seen = await svc.cases.findIdempotent(idem.scope, idem.key);
+            if (seen) {
+              if (seen.requestHash !== requestHash) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');
+              return JSON.parse(seen.response) as R; // a retried command returns its first result
+            }
+          }
           try {
             return await attempt(o, requestHash);
           } catch (e) {
             if (!(e instanceof VersionConflict) || tries >= 4) throw e;
             cache.delete(o.caseId); // another process wrote: decide again on fresh state
+            await o.authorize?.(); // ...and that write may have been a revocation
           }
         }
       });

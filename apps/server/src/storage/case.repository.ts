@@ -72,7 +72,18 @@ export function caseRepository(db: Kysely<Database>): CaseStore {
                 .values(c.mediators.map((m) => ({ case_id: caseId, account_id: m.accountId, participant_id: m.participantId })))
                 .execute();
           } else {
-            const head = await trx.selectFrom('cases').select(['audit_seq', 'audit_hash']).where('id', '=', caseId).executeTakeFirstOrThrow();
+            // Claim the next version before writing anything else. On PostgreSQL this locks
+            // the case row, so writers of one case queue here and the loser fails at once;
+            // checking it last let them take event and audit keys in different orders and
+            // deadlock (e.g. start-separate: session then mediators, vs a mediators' note).
+            const head = await trx
+              .updateTable('cases')
+              .set({ version: input.expectedVersion + 1 })
+              .where('id', '=', caseId)
+              .where('version', '=', input.expectedVersion)
+              .returning(['audit_seq', 'audit_hash'])
+              .executeTakeFirst();
+            if (!head) throw new VersionConflict('case changed concurrently');
             seq = head.audit_seq;
             prev = head.audit_hash;
           }
@@ -102,17 +113,7 @@ export function caseRepository(db: Kysely<Database>): CaseStore {
               })
               .execute();
           }
-          if (input.expectedVersion !== null) {
-            const res = await trx
-              .updateTable('cases')
-              .set({ state: JSON.stringify(state), version: input.expectedVersion + 1, status: state.status, audit_seq: seq, audit_hash: prev })
-              .where('id', '=', caseId)
-              .where('version', '=', input.expectedVersion)
-              .executeTakeFirst();
-            if (Number(res.numUpdatedRows) !== 1) throw new VersionConflict('case changed concurrently');
-          } else {
-            await trx.updateTable('cases').set({ audit_seq: seq, audit_hash: prev }).where('id', '=', caseId).execute();
-          }
+          await trx.updateTable('cases').set({ state: JSON.stringify(state), status: state.status, audit_seq: seq, audit_hash: prev }).where('id', '=', caseId).execute();
           const ending = [...(input.endInvitationsOf ?? [])];
           if (ending.length > 0)
             await trx

@@ -28,6 +28,11 @@ export async function openDb(opts: { databaseUrl: string | null; dataDir: string
   if (opts.databaseUrl) {
     engine = 'postgres';
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    // An idle connection ended by the server (restart, failover, idle timeout) is reported
+    // as an 'error' event; unhandled, it would crash the process. The pool has already
+    // dropped that client and the next query opens a new one; a query in flight fails on
+    // its own and its caller reports it.
+    pool.on('error', () => undefined);
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     engine = 'sqlite';

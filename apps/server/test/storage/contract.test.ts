@@ -1,0 +1,499 @@
+import { caucusStream, GENESIS, JOINT, MEDIATORS, SESSION, verifyChain } from '@caucus/domain';
+import { type Kysely, sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it as vitestIt } from 'vitest';
+import { hashToken, sha256 } from '../../src/platform.ts';
+import { type AccountStore, type CaseStore, VersionConflict } from '../../src/services/ports.ts';
+import { accountRepository } from '../../src/storage/account.repository.ts';
+import { caseRepository } from '../../src/storage/case.repository.ts';
+import type { Db } from '../../src/storage/db.ts';
+import { migrate } from '../../src/storage/migrations.ts';
+import type { Database } from '../../src/storage/schema.ts';
+import { cmd, openCase, T0 } from './case-driver.ts';
+import { ENGINES, postgresEngine, type StoreTarget } from './engines.ts';
+import { warnIfPostgresSkipped } from './pg.ts';
+
+/**
+ * One contract for CaseStore and AccountStore, run against SQLite and PostgreSQL alike.
+ * Every commit is built by the real domain (case-driver.ts), as the case engine would.
+ */
+warnIfPostgresSkipped('storage contract');
+
+const TABLES = [
+  'accounts',
+  'auth_sessions',
+  'account_tokens',
+  'cases',
+  'agreements',
+  'case_mediators',
+  'events',
+  'contents',
+  'items',
+  'invitations',
+  'audit',
+  'idempotency',
+] as const satisfies readonly (keyof Database)[];
+
+async function counts(db: Db): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of TABLES) {
+    const r = await db.kysely
+      .selectFrom(t)
+      .select(({ fn }) => fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    out[t] = Number(r.n);
+  }
+  return out;
+}
+
+const HOUR = 3_600_000;
+
+describe.each(ENGINES)('storage contract on $name', (engine) => {
+  const it = vitestIt.skipIf(engine.skip !== null);
+  let target: StoreTarget | undefined;
+  let db: Db;
+  let cases: CaseStore;
+  let accounts: AccountStore;
+
+  beforeEach(async () => {
+    if (engine.skip) return;
+    const t = await engine.target();
+    target = t;
+    db = await t.open();
+    cases = caseRepository(db.kysely);
+    accounts = accountRepository(db.kysely);
+  });
+  afterEach(async () => {
+    await target?.dispose(); // undefined when beforeEach failed (e.g. PostgreSQL unreachable in CI)
+    target = undefined;
+  });
+
+  it('opens the engine it was asked for', () => {
+    expect(db.engine).toBe(engine.name);
+  });
+
+  it('runs migrations twice without harm (at start, and again on an existing store)', async () => {
+    await openCase(cases, { caseId: 'c-mig', leadAccount: 'acct-1' });
+    const before = await counts(db);
+    await migrate(db.kysely as unknown as Kysely<unknown>); // as openDb does
+    if (!target) throw new Error('no store target');
+    const again = await target.open(); // a second start on the same store
+    expect(await counts(again)).toEqual(before);
+    const ran = await sql<{ name: string }>`select name from kysely_migration`.execute(again.kysely);
+    expect(ran.rows.map((r) => r.name)).toEqual(['0001-initial']);
+    expect(await caseRepository(again.kysely).load('c-mig')).not.toBeNull();
+  });
+
+  describe('CaseStore', () => {
+    it('commits a case creation with its events, positions numbered per stream from 1', async () => {
+      const c = await openCase(cases, { caseId: 'c-1', leadAccount: 'acct-lead', coAccount: 'acct-co' });
+      const rec = await cases.load('c-1');
+      expect(rec?.version).toBe(5); // creation + four acceptances
+      expect(rec?.state).toEqual(c.driver.state);
+      for (const stream of [SESSION, MEDIATORS]) {
+        const events = await cases.readStream('c-1', stream, 0, 500);
+        expect(events.map((e) => e.position)).toEqual(events.map((_, i) => i + 1));
+        expect(events.length).toBe(c.driver.state.heads[stream]);
+      }
+      const session = await cases.readStream('c-1', SESSION, 0, 500);
+      expect(session[0]).toMatchObject({ type: 'case.opened', stream: SESSION, position: 1, actorId: null, at: T0 });
+      expect(await cases.agreement('c-1')).toEqual({ text: c.agreementText, hash: sha256(c.agreementText) });
+      const mediators = await db.kysely.selectFrom('case_mediators').selectAll().orderBy('account_id').execute();
+      expect(mediators).toEqual([
+        { case_id: 'c-1', account_id: 'acct-co', participant_id: c.co },
+        { case_id: 'c-1', account_id: 'acct-lead', participant_id: c.lead },
+      ]);
+      const total = Object.values(c.driver.state.heads).reduce((a, b) => a + b, 0);
+      expect((await counts(db)).events).toBe(total);
+    });
+
+    it('reads a stream in position order, paged by after/limit, past position 9', async () => {
+      const c = await openCase(cases, { caseId: 'c-page', leadAccount: 'acct-1' });
+      const other = await openCase(cases, { caseId: 'c-other', leadAccount: 'acct-1' });
+      await c.driver.run(c.lead, cmd('start-session', {}));
+      await other.driver.run(other.lead, cmd('start-session', {}));
+      for (let i = 1; i <= 12; i++) {
+        await c.driver.post(i % 2 ? c.partyA : c.partyB, JOINT, `m${i}`);
+        if (i % 4 === 0) await other.driver.post(other.lead, JOINT, `other ${i}`);
+      }
+      const all = await cases.readStream('c-page', JOINT, 0, 500);
+      expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      expect(all.map((e) => (e.type === 'message.posted' ? e.content?.body : null))).toEqual(Array.from({ length: 12 }, (_, i) => `m${i + 1}`));
+      const pages: number[][] = [];
+      for (let after = 0; ; ) {
+        const page = await cases.readStream('c-page', JOINT, after, 5);
+        if (page.length === 0) break;
+        pages.push(page.map((e) => e.position));
+        after = page.at(-1)?.position ?? after;
+      }
+      expect(pages).toEqual([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]]);
+      expect(await cases.readStream('c-page', JOINT, 12, 5)).toEqual([]);
+      expect(await cases.readStream('c-page', 'caucus:nosuchside', 0, 5)).toEqual([]);
+      expect(await cases.readStream('no-such-case', JOINT, 0, 5)).toEqual([]);
+      expect(c.driver.state.heads[JOINT]).toBe(12);
+    });
+
+    it('keeps what people wrote in contents, never in event metadata', async () => {
+      const c = await openCase(cases, { caseId: 'c-content', leadAccount: 'acct-1' });
+      await c.driver.run(c.lead, cmd('start-session', {}));
+      const words = ['Our real limit is 40,000.', 'reality-test the rent figure', 'why we need a break'];
+      const posted = await c.driver.post(c.partyA, JOINT, words[0] ?? '');
+      await c.driver.run(c.lead, cmd('start-separate', { sideId: c.sideB, purpose: words[1] ?? null }));
+      await c.driver.run(c.partyB, cmd('request-caucus', { reason: words[2] ?? null }));
+      const rows = await db.kysely.selectFrom('events').selectAll().execute();
+      const contents = await db.kysely.selectFrom('contents').selectAll().orderBy('body').execute();
+      for (const w of words) {
+        expect(rows.some((r) => r.data.includes(w))).toBe(false);
+        expect(contents.filter((r) => r.body.includes(w))).toHaveLength(1);
+      }
+      expect(contents.find((r) => r.event_id === posted.id)).toEqual({ event_id: posted.id, case_id: 'c-content', body: JSON.stringify({ body: words[0] }) });
+      // Events without content have no contents row.
+      const withContent = new Set(contents.map((r) => r.event_id));
+      expect(rows.filter((r) => withContent.has(r.id)).map((r) => r.type).sort()).toEqual(['caucus.requested', 'message.posted', 'participant.contact', 'separate.purpose']);
+      const [read] = await cases.readStream('c-content', JOINT, 0, 1);
+      expect(read).toEqual(posted);
+    });
+
+    it('projects items: message.posted makes one with its label, message.labelled updates it', async () => {
+      const c = await openCase(cases, { caseId: 'c-items', leadAccount: 'acct-1' });
+      await c.driver.run(c.lead, cmd('start-session', {}));
+      const joint = await c.driver.post(c.partyA, JOINT, 'hello all');
+      await c.driver.run(c.lead, cmd('start-separate', { sideId: c.sideA, purpose: null }));
+      const caucus = await c.driver.post(c.partyA, caucusStream(c.sideA), 'just between us');
+      expect(await cases.item('c-items', joint.data.messageId)).toEqual({ id: joint.data.messageId, stream: JOINT, authorId: c.partyA, label: null, conveyed: false });
+      const item = await cases.item('c-items', caucus.data.messageId);
+      expect(item).toEqual({ id: caucus.data.messageId, stream: caucusStream(c.sideA), authorId: c.partyA, label: 'confidential', conveyed: false });
+      // The service loads the item from the store for set-label; so does this test.
+      const [labelled] = await c.driver.run(c.repA, cmd('set-label', { messageId: caucus.data.messageId, label: 'shareable' }), { item });
+      expect(labelled?.type).toBe('message.labelled');
+      expect((await cases.item('c-items', caucus.data.messageId))?.label).toBe('shareable');
+      expect(await cases.item('c-items', 'no-such-message')).toBeNull();
+      expect(await cases.item('other-case', caucus.data.messageId)).toBeNull();
+    });
+
+    it('throws VersionConflict on a stale expectedVersion and writes nothing of that commit', async () => {
+      const c = await openCase(cases, { caseId: 'c-stale', leadAccount: 'acct-1' });
+      await c.driver.run(c.lead, cmd('start-session', {}));
+      await c.driver.run(c.lead, cmd('start-separate', { sideId: c.sideA, purpose: null }));
+      await accounts.createSession({ idHash: 's-partyB', accountId: null, participantId: c.partyB, caseId: 'c-stale', expiresAt: T0 + HOUR }, T0);
+      // Two writers decide against the same version; their events go to different streams,
+      // so only the version check can tell them apart.
+      const stale = c.driver.plan(c.partyA, cmd('post-message', { stream: caucusStream(c.sideA), body: 'lost update', label: null }), {
+        extra: {
+          invitations: [{ participantId: c.partyB, tokenHash: hashToken('never'), expiresAt: T0 + HOUR }],
+          endInvitationsOf: [c.repB],
+          endSessionsOf: [c.partyB],
+          idempotency: { scope: 'p', key: 'stale-key', requestHash: 'h', response: '{}' },
+        },
+      });
+      await c.driver.post(c.lead, MEDIATORS, 'a note that wins the race');
+      const before = await counts(db);
+      const rec = await cases.load('c-stale');
+      await expect(cases.commit(stale.input)).rejects.toBeInstanceOf(VersionConflict);
+      expect(await counts(db)).toEqual(before);
+      expect(await cases.load('c-stale')).toEqual(rec);
+      expect(await cases.readStream('c-stale', caucusStream(c.sideA), 0, 10)).toEqual([]);
+      expect(await cases.findIdempotent('p', 'stale-key')).toBeNull();
+      expect(await accounts.session('s-partyB', T0 + 1)).not.toBeNull();
+      expect((await cases.invitationByToken(hashToken(c.tokens.get(c.repB) ?? '')))?.revokedAt).toBeNull();
+      const audit = await cases.audit('c-stale');
+      expect(verifyChain('c-stale', audit.entries, audit.head, sha256)).toEqual({ ok: true, length: before.audit });
+    });
+
+    it('throws VersionConflict on a duplicate (case, stream, position) and rolls the transaction back', async () => {
+      const c = await openCase(cases, { caseId: 'c-dup', leadAccount: 'acct-1' });
+      await c.driver.run(c.lead, cmd('start-session', {}));
+      const loser = c.driver.plan(c.partyB, cmd('post-message', { stream: JOINT, body: 'second writer', label: null }), {
+        extra: { idempotency: { scope: 'p', key: 'dup-key', requestHash: 'h', response: '{}' } },
+      });
+      await c.driver.post(c.partyA, JOINT, 'first writer');
+      expect(loser.events[0]?.position).toBe(1); // the same slot the winner took
+      const before = await counts(db);
+      const rec = await cases.load('c-dup');
+      // As sent (stale version), and as if its version were current: then only the
+      // (case, stream, position) key stops it, after the version was already claimed.
+      await expect(cases.commit(loser.input)).rejects.toBeInstanceOf(VersionConflict);
+      await expect(cases.commit({ ...loser.input, expectedVersion: c.driver.version })).rejects.toBeInstanceOf(VersionConflict);
+      expect(await counts(db)).toEqual(before);
+      expect(await cases.load('c-dup')).toEqual(rec); // the version claim was rolled back too
+      expect(await cases.findIdempotent('p', 'dup-key')).toBeNull();
+      const joint = await cases.readStream('c-dup', JOINT, 0, 10);
+      expect(joint.map((e) => (e.type === 'message.posted' ? e.content?.body : null))).toEqual(['first writer']);
+      const audit = await cases.audit('c-dup');
+      expect(verifyChain('c-dup', audit.entries, audit.head, sha256)).toEqual({ ok: true, length: before.audit });
+      // The store still takes the next real commit.
+      await c.driver.post(c.partyB, JOINT, 'second writer, decided again');
+      // Creating a case whose id exists is the same conflict, with nothing written either.
+      const mid = await counts(db);
+      const again = await openCase(cases, { caseId: 'c-dup', leadAccount: 'acct-2', accept: false }).then(
+        () => 'committed',
+        (e: unknown) => e,
+      );
+      expect(again).toBeInstanceOf(VersionConflict);
+      expect(await counts(db)).toEqual(mid);
+    });
+
+    it('lets exactly one of two racing commits through', async () => {
+      const c = await openCase(cases, { caseId: 'c-race', leadAccount: 'acct-1' });
+      await c.driver.run(c.lead, cmd('start-session', {}));
+      // Both decided against the same version, in different streams (no shared position).
+      const a = c.driver.plan(c.partyA, cmd('post-message', { stream: JOINT, body: 'from A', label: null }));
+      const b = c.driver.plan(c.lead, cmd('post-message', { stream: MEDIATORS, body: 'from lead', label: null }));
+      const settled = await Promise.allSettled([cases.commit(a.input), cases.commit(b.input)]);
+      expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
+      const failed = settled.find((s) => s.status === 'rejected');
+      expect(failed?.status === 'rejected' && failed.reason instanceof VersionConflict).toBe(true);
+      expect((await cases.load('c-race'))?.version).toBe((c.driver.version ?? 0) + 1);
+      const v = await cases.audit('c-race');
+      expect(verifyChain('c-race', v.entries, v.head, sha256)).toEqual({ ok: true, length: v.entries.length });
+    });
+
+    it('racing writers that touch the same streams in a different order: one wins, the other gets VersionConflict (no deadlock)', async () => {
+      const c = await openCase(cases, { caseId: 'c-lock', leadAccount: 'acct-1' });
+      // Two server processes each decide against the same version: start-separate writes
+      // session then mediators; a mediators' note writes mediators. Both then write the
+      // same audit seq. Taken in different orders, those keys could deadlock PostgreSQL.
+      const other = caseRepository(db.kysely);
+      for (let round = 0; round < 4; round++) {
+        await c.driver.run(c.lead, cmd('start-session', {}));
+        const separate = c.driver.plan(c.lead, cmd('start-separate', { sideId: c.sideA, purpose: `purpose ${round}` }));
+        const note = c.driver.plan(c.lead, cmd('post-message', { stream: MEDIATORS, body: `note ${round}`, label: null }));
+        const settled = await Promise.allSettled([cases.commit(separate.input), other.commit(note.input)]);
+        const rejected = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+        expect(rejected).toHaveLength(1);
+        expect(rejected[0]).toBeInstanceOf(VersionConflict);
+        const winner = settled[0]?.status === 'fulfilled' ? separate : note;
+        c.driver.state = winner.next;
+        c.driver.version = (c.driver.version ?? 0) + 1;
+        await c.driver.run(c.lead, cmd('end-session', {}));
+      }
+      const v = await cases.audit('c-lock');
+      expect(verifyChain('c-lock', v.entries, v.head, sha256).ok).toBe(true);
+      expect((await cases.load('c-lock'))?.state).toEqual(c.driver.state);
+    });
+
+    it('stores idempotency records with the commit; a reused key conflicts', async () => {
+      const c = await openCase(cases, { caseId: 'c-idem', leadAccount: 'acct-1' });
+      await c.driver.run(c.lead, cmd('start-session', {}));
+      expect(await cases.findIdempotent('participant:x', 'key-0001')).toBeNull();
+      const idempotency = { scope: 'participant:x', key: 'key-0001', requestHash: 'hash-1', response: '{"created":[1]}' };
+      await c.driver.run(c.partyA, cmd('post-message', { stream: JOINT, body: 'once', label: null }), { extra: { idempotency } });
+      expect(await cases.findIdempotent('participant:x', 'key-0001')).toEqual({ requestHash: 'hash-1', response: '{"created":[1]}' });
+      expect(await cases.findIdempotent('participant:y', 'key-0001')).toBeNull();
+      const before = await counts(db);
+      const twice = c.driver.plan(c.partyA, cmd('post-message', { stream: JOINT, body: 'twice', label: null }), { extra: { idempotency: { ...idempotency, requestHash: 'hash-2' } } });
+      await expect(cases.commit(twice.input)).rejects.toBeInstanceOf(VersionConflict);
+      expect(await counts(db)).toEqual(before);
+      expect(await cases.findIdempotent('participant:x', 'key-0001')).toEqual({ requestHash: 'hash-1', response: '{"created":[1]}' });
+    });
+
+    it('invitations: inserted with the case, found by token, redeemed once, ended by endInvitationsOf', async () => {
+      const c = await openCase(cases, { caseId: 'c-inv', leadAccount: 'acct-1', accept: false });
+      const hashA = hashToken(c.tokens.get(c.partyA) ?? '');
+      const hashB = hashToken(c.tokens.get(c.partyB) ?? '');
+      const inv = await cases.invitationByToken(hashA);
+      expect(inv).toEqual({ caseId: 'c-inv', participantId: c.partyA, createdAt: T0, expiresAt: T0 + 14 * 86_400_000, revokedAt: null, redeemedAt: null });
+      expect(await cases.invitationByToken(hashToken('unknown'))).toBeNull();
+      expect((await cases.invitationsOf('c-inv')).map((i) => i.participantId).sort()).toEqual([c.partyA, c.repA, c.partyB, c.repB].sort());
+      expect(await cases.markRedeemed(hashA, T0 + 5)).toBe(true);
+      expect(await cases.markRedeemed(hashA, T0 + 6)).toBe(false);
+      expect(await cases.markRedeemed(hashToken('unknown'), T0 + 6)).toBe(false);
+      expect((await cases.invitationByToken(hashA))?.redeemedAt).toBe(T0 + 5);
+      // Re-issuing B's link ends the pending one and stores the new one, in one commit.
+      c.driver.advance(HOUR);
+      const fresh = hashToken('fresh-token-for-B');
+      await c.driver.run(c.lead, cmd('issue-invitation', { participantId: c.partyB, expiresAt: T0 + 2 * HOUR }), {
+        extra: { endInvitationsOf: [c.partyB], invitations: [{ participantId: c.partyB, tokenHash: fresh, expiresAt: T0 + 2 * HOUR }] },
+      });
+      expect((await cases.invitationByToken(hashB))?.revokedAt).toBe(T0 + HOUR);
+      expect(await cases.markRedeemed(hashB, T0 + HOUR + 1)).toBe(false);
+      expect(await cases.invitationByToken(fresh)).toEqual({ caseId: 'c-inv', participantId: c.partyB, createdAt: T0 + HOUR, expiresAt: T0 + 2 * HOUR, revokedAt: null, redeemedAt: null });
+      expect(await cases.markRedeemed(fresh, T0 + HOUR + 2)).toBe(true);
+      // Others' invitations are untouched.
+      expect((await cases.invitationByToken(hashToken(c.tokens.get(c.repB) ?? '')))?.revokedAt).toBeNull();
+      const of = await cases.invitationsOf('c-inv');
+      expect(of).toHaveLength(5);
+      expect(of.map((i) => i.createdAt)).toEqual([T0, T0, T0, T0, T0 + HOUR]); // oldest first
+    });
+
+    it('endSessionsOf ends the named participants\' sessions in the same commit', async () => {
+      const c = await openCase(cases, { caseId: 'c-ses', leadAccount: 'acct-1' });
+      for (const p of [c.partyA, c.partyB])
+        await accounts.createSession({ idHash: `s-${p}`, accountId: null, participantId: p, caseId: 'c-ses', expiresAt: T0 + HOUR }, T0);
+      await accounts.createSession({ idHash: 's-acct', accountId: 'acct-1', participantId: null, caseId: null, expiresAt: T0 + HOUR }, T0);
+      c.driver.advance(1000);
+      await c.driver.run(c.lead, cmd('remove-participant', { participantId: c.partyA }), { extra: { endSessionsOf: [c.partyA], endInvitationsOf: [c.partyA] } });
+      expect(await accounts.session(`s-${c.partyA}`, T0 + 2000)).toBeNull();
+      expect(await accounts.session(`s-${c.partyB}`, T0 + 2000)).toMatchObject({ participantId: c.partyB, caseId: 'c-ses', expiresAt: T0 + HOUR });
+      expect(await accounts.session('s-acct', T0 + 2000)).not.toBeNull();
+      const row = await db.kysely.selectFrom('auth_sessions').select('revoked_at').where('id_hash', '=', `s-${c.partyA}`).executeTakeFirstOrThrow();
+      expect(row.revoked_at).toBe(T0 + 1000);
+    });
+
+    it('chains audit entries (verifyChain) and keeps the head in the cases row', async () => {
+      const c = await openCase(cases, { caseId: 'c-audit', leadAccount: 'acct-1' });
+      await c.driver.run(c.lead, cmd('start-session', {}));
+      const posted = await c.driver.post(c.partyA, JOINT, 'a very particular sentence');
+      const { entries, head } = await cases.audit('c-audit');
+      const total = Object.values(c.driver.state.heads).reduce((a, b) => a + b, 0);
+      expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      expect(verifyChain('c-audit', entries, head, sha256)).toEqual({ ok: true, length: total });
+      const row = await db.kysely.selectFrom('cases').select(['audit_seq', 'audit_hash']).where('id', '=', 'c-audit').executeTakeFirstOrThrow();
+      expect(head).toEqual({ seq: row.audit_seq, hash: row.audit_hash });
+      expect(head).toEqual({ seq: total, hash: entries.at(-1)?.hash });
+      const entry = entries.find((e) => e.eventId === posted.id);
+      expect(entry).toMatchObject({ type: 'message.posted', stream: JOINT, actorId: c.partyA, at: T0, contentHash: sha256(JSON.stringify({ body: 'a very particular sentence' })) });
+      expect(JSON.stringify(await db.kysely.selectFrom('audit').selectAll().execute())).not.toContain('particular sentence');
+      // The chain is what storage holds: altering or cutting rows shows.
+      await db.kysely.updateTable('audit').set({ type: 'session.paused' }).where('case_id', '=', 'c-audit').where('seq', '=', 2).execute();
+      const altered = await cases.audit('c-audit');
+      expect(verifyChain('c-audit', altered.entries, altered.head, sha256)).toMatchObject({ ok: false, at: 2 });
+      await db.kysely.deleteFrom('audit').where('case_id', '=', 'c-audit').where('seq', '>', 1).execute();
+      const cut = await cases.audit('c-audit');
+      expect(verifyChain('c-audit', cut.entries, cut.head, sha256).ok).toBe(false);
+      expect(await cases.audit('no-such-case')).toEqual({ entries: [], head: { seq: 0, hash: GENESIS } });
+    });
+
+    it('lists cases per mediator account (newest first) and all cases with mediator counts', async () => {
+      await openCase(cases, { caseId: 'c-old', leadAccount: 'acct-1', coAccount: 'acct-2', now: T0, accept: false });
+      await openCase(cases, { caseId: 'c-new', leadAccount: 'acct-2', now: T0 + HOUR, accept: false });
+      expect(await cases.casesOfAccount('acct-2')).toEqual([
+        { id: 'c-new', title: 'Case c-new', reference: 'REF-c-new', status: 'open', createdAt: T0 + HOUR },
+        { id: 'c-old', title: 'Case c-old', reference: 'REF-c-old', status: 'open', createdAt: T0 },
+      ]);
+      expect((await cases.casesOfAccount('acct-1')).map((x) => x.id)).toEqual(['c-old']);
+      expect(await cases.casesOfAccount('acct-nobody')).toEqual([]);
+      expect(await cases.allCases()).toEqual([
+        { id: 'c-new', title: 'Case c-new', reference: 'REF-c-new', status: 'open', createdAt: T0 + HOUR, mediators: 1 },
+        { id: 'c-old', title: 'Case c-old', reference: 'REF-c-old', status: 'open', createdAt: T0, mediators: 2 },
+      ]);
+      expect(await cases.load('no-such-case')).toBeNull();
+      expect(await cases.agreement('no-such-case')).toBeNull();
+    });
+  });
+
+  describe('AccountStore', () => {
+    const account = (id: string, email: string, role: 'admin' | 'mediator' = 'mediator', createdAt = T0) => ({
+      id,
+      email,
+      displayName: `Name ${id}`,
+      role,
+      passwordHash: null,
+      disabledAt: null,
+      createdAt,
+    });
+
+    it('creates accounts with the e-mail lowercased; a taken e-mail in any case gives false', async () => {
+      expect(await accounts.create(account('a-1', 'Mia.Mediator@Example.ORG'))).toBe(true);
+      expect(await accounts.create(account('a-2', 'mia.mediator@example.org'))).toBe(false);
+      expect(await accounts.create(account('a-3', 'MIA.MEDIATOR@EXAMPLE.ORG'))).toBe(false);
+      expect(await accounts.count()).toBe(1);
+      const a = await accounts.byEmail('MIA.mediator@example.org');
+      expect(a).toEqual({ ...account('a-1', 'mia.mediator@example.org') });
+      expect(await accounts.byId('a-1')).toEqual(a);
+      expect(await accounts.byId('a-2')).toBeNull();
+      expect(await accounts.byEmail('nobody@example.org')).toBeNull();
+      await accounts.setPassword('a-1', 'scrypt$hash');
+      expect((await accounts.byId('a-1'))?.passwordHash).toBe('scrypt$hash');
+      expect(await accounts.create(account('a-4', 'second@example.org', 'admin', T0 - HOUR))).toBe(true);
+      expect((await accounts.list()).map((x) => x.id)).toEqual(['a-4', 'a-1']);
+    });
+
+    it('counts active admins only', async () => {
+      expect(await accounts.countAdmins()).toBe(0);
+      await accounts.create(account('ad-1', 'ad1@example.org', 'admin'));
+      await accounts.create(account('ad-2', 'ad2@example.org', 'admin'));
+      await accounts.create(account('m-1', 'm1@example.org', 'mediator'));
+      expect(await accounts.countAdmins()).toBe(2);
+      await accounts.setDisabled('ad-2', T0 + 1);
+      expect(await accounts.countAdmins()).toBe(1);
+      expect((await accounts.byId('ad-2'))?.disabledAt).toBe(T0 + 1);
+      await accounts.setDisabled('ad-2', null);
+      expect(await accounts.countAdmins()).toBe(2);
+      expect(await accounts.count()).toBe(3);
+    });
+
+    it('sessions: valid until expiry, ended one by one or per account', async () => {
+      await accounts.createSession({ idHash: 'h1', accountId: 'acct-1', participantId: null, caseId: null, expiresAt: T0 + HOUR }, T0);
+      await accounts.createSession({ idHash: 'h2', accountId: 'acct-1', participantId: null, caseId: null, expiresAt: T0 + HOUR }, T0);
+      await accounts.createSession({ idHash: 'h3', accountId: 'acct-2', participantId: null, caseId: null, expiresAt: T0 + HOUR }, T0);
+      await accounts.createSession({ idHash: 'h4', accountId: null, participantId: 'p-1', caseId: 'c-1', expiresAt: T0 + HOUR }, T0);
+      expect(await accounts.session('h1', T0 + HOUR - 1)).toEqual({ idHash: 'h1', accountId: 'acct-1', participantId: null, caseId: null, expiresAt: T0 + HOUR });
+      expect(await accounts.session('h1', T0 + HOUR)).toBeNull(); // expired at expiresAt
+      expect(await accounts.session('h4', T0)).toEqual({ idHash: 'h4', accountId: null, participantId: 'p-1', caseId: 'c-1', expiresAt: T0 + HOUR });
+      expect(await accounts.session('unknown', T0)).toBeNull();
+      await accounts.endSession('h2', T0 + 1);
+      expect(await accounts.session('h2', T0 + 2)).toBeNull();
+      expect(await accounts.session('h1', T0 + 2)).not.toBeNull();
+      await accounts.endSessionsOfAccount('acct-1', T0 + 3);
+      expect(await accounts.session('h1', T0 + 4)).toBeNull();
+      expect(await accounts.session('h3', T0 + 4)).not.toBeNull();
+      expect(await accounts.session('h4', T0 + 4)).not.toBeNull();
+      // Ending twice keeps the first revocation time.
+      await accounts.endSession('h2', T0 + 9);
+      const row = await db.kysely.selectFrom('auth_sessions').select('revoked_at').where('id_hash', '=', 'h2').executeTakeFirstOrThrow();
+      expect(row.revoked_at).toBe(T0 + 1);
+    });
+
+    it('tokens: used once, not after expiry, not for another purpose', async () => {
+      await accounts.createToken({ tokenHash: 't-setup', accountId: null, purpose: 'setup', now: T0, expiresAt: T0 + HOUR });
+      await accounts.createToken({ tokenHash: 't-sign', accountId: 'acct-1', purpose: 'sign-in', now: T0, expiresAt: T0 + HOUR });
+      await accounts.createToken({ tokenHash: 't-old', accountId: 'acct-1', purpose: 'sign-in', now: T0, expiresAt: T0 + 10 });
+      await accounts.createToken({ tokenHash: 't-more', accountId: null, purpose: 'setup', now: T0, expiresAt: T0 + HOUR });
+      expect(await accounts.useToken('t-sign', 'setup', T0 + 1)).toBeNull(); // wrong purpose leaves it usable
+      expect(await accounts.useToken('t-sign', 'sign-in', T0 + 1)).toEqual({ accountId: 'acct-1' });
+      expect(await accounts.useToken('t-sign', 'sign-in', T0 + 2)).toBeNull();
+      expect(await accounts.useToken('t-old', 'sign-in', T0 + 10)).toBeNull();
+      expect(await accounts.useToken('unknown', 'setup', T0)).toBeNull();
+      expect(await accounts.useToken('t-setup', 'setup', T0 + 1)).toEqual({ accountId: null });
+      await accounts.endTokens('setup', T0 + 2);
+      expect(await accounts.useToken('t-more', 'setup', T0 + 3)).toBeNull();
+      const used = await db.kysely.selectFrom('account_tokens').select(['token_hash', 'used_at']).orderBy('token_hash').execute();
+      expect(used).toEqual([
+        { token_hash: 't-more', used_at: T0 + 2 },
+        { token_hash: 't-old', used_at: null },
+        { token_hash: 't-setup', used_at: T0 + 1 },
+        { token_hash: 't-sign', used_at: T0 + 1 },
+      ]);
+    });
+  });
+
+  it('returns BIGINT times as numbers on every read path, also beyond 2^32', async () => {
+    const far = Date.UTC(2200, 0, 1); // > 2^32, < 2^53
+    const c = await openCase(cases, { caseId: 'c-big', leadAccount: 'acct-1', now: far, accept: false });
+    await accounts.create({ id: 'a-big', email: 'big@example.org', displayName: 'Big', role: 'admin', passwordHash: null, disabledAt: far + 1, createdAt: far });
+    await accounts.createSession({ idHash: 'h-big', accountId: 'a-big', participantId: null, caseId: null, expiresAt: far + HOUR }, far);
+    const checks: unknown[] = [
+      (await cases.readStream('c-big', SESSION, 0, 1))[0]?.at,
+      (await cases.invitationByToken(hashToken(c.tokens.get(c.partyA) ?? '')))?.expiresAt,
+      (await cases.audit('c-big')).entries[0]?.at,
+      (await cases.casesOfAccount('acct-1'))[0]?.createdAt,
+      (await cases.allCases())[0]?.createdAt,
+      (await accounts.byId('a-big'))?.createdAt,
+      (await accounts.byId('a-big'))?.disabledAt,
+      (await accounts.session('h-big', far))?.expiresAt,
+      (await db.kysely.selectFrom('cases').select('created_at').executeTakeFirstOrThrow()).created_at,
+    ];
+    for (const v of checks) expect(typeof v).toBe('number');
+    expect(checks).toEqual([far, far + 14 * 86_400_000, far, far, far, far, far + 1, far + HOUR, far]);
+  });
+});
+
+describe.skipIf(postgresEngine.skip !== null)('PostgreSQL connections', () => {
+  vitestIt('a connection ended by the server (restart, failover, admin) does not crash the process; the next query reconnects', async () => {
+    const target = await postgresEngine.target();
+    try {
+      const db = await target.open();
+      await sql`select 1`.execute(db.kysely); // leaves an idle client in the pool
+      const database = new URL(target.databaseUrl ?? '').pathname.slice(1);
+      const admin = await target.open(); // a second pool, to end the first one's connections
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`.execute(admin.kysely);
+      // An unhandled 'error' on the pool would now be an uncaught exception and fail this file.
+      await new Promise((r) => setTimeout(r, 300));
+      const r = await sql<{ x: number }>`select 1 as x`.execute(db.kysely);
+      expect(r.rows).toEqual([{ x: 1 }]);
+      expect(await accountRepository(db.kysely).count()).toBe(0);
+    } finally {
+      await target.dispose();
+    }
+  });
+});

@@ -1,0 +1,160 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EventView } from '@caucus/protocol';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Browser, sampleCase } from '../harness.ts';
+import { openDb } from '../../src/storage/db.ts';
+
+/**
+ * "Acknowledged" means committed: SQLite runs in WAL mode with synchronous=FULL, and a
+ * command's HTTP 200 is sent only after its transaction commits. These tests check the
+ * settings and then the promise itself, by killing a real server process with SIGKILL.
+ */
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../../../..');
+const ORIGIN = 'http://caucus.test';
+const MEDIATOR = { email: 'crash@example.org', password: 'correct horse battery' };
+
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+const tempDir = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-durability-'));
+  dirs.push(d);
+  return d;
+};
+
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) await stop(c, 'SIGKILL');
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<NodeJS.Signals | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.signalCode);
+    child.once('exit', (_code, sig) => resolve(sig));
+    child.kill(signal);
+  });
+}
+
+/** Starts crash-server.ts in its own process; resolves with its base URL once it listens. */
+function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PUBLIC_URL: ORIGIN, MEDIATOR_EMAIL: MEDIATOR.email, MEDIATOR_PASSWORD: MEDIATOR.password };
+  delete env.DATABASE_URL;
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'crash-server.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`crash-server did not start in time: ${out} ${err}`)), 20_000);
+    child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+    child.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /READY (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: `http://127.0.0.1:${m[1]}` });
+      }
+    });
+    child.once('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`crash-server exited early (${code ?? sig}): ${err}`));
+    });
+  });
+}
+
+/** Every message body in the joint stream, read page by page from the log. */
+async function jointBodies(b: Browser, caseId: string): Promise<{ bodies: string[]; positions: number[] }> {
+  const bodies: string[] = [];
+  const positions: number[] = [];
+  for (let after = 0; ; ) {
+    const r = await b.get<{ events: EventView[]; head: number }>(`/api/v1/cases/${caseId}/streams/joint/events?after=${after}&limit=100`);
+    if (r.status !== 200) throw new Error(`read failed: ${r.status} ${r.text}`);
+    if (r.body.events.length === 0) return { bodies, positions };
+    for (const e of r.body.events) {
+      positions.push(e.position);
+      if (e.type === 'message.posted' && e.content?.body) bodies.push(e.content.body);
+    }
+    after = r.body.events.at(-1)?.position ?? after;
+  }
+}
+
+describe('SQLite durability', () => {
+  it('[durability] SQLite is opened with journal_mode=wal and synchronous=FULL', async () => {
+    const db = await openDb({ databaseUrl: null, dataDir: tempDir() });
+    try {
+      const journal = await sql<{ journal_mode: string }>`PRAGMA journal_mode`.execute(db.kysely);
+      const sync = await sql<{ synchronous: number }>`PRAGMA synchronous`.execute(db.kysely);
+      expect(journal.rows).toEqual([{ journal_mode: 'wal' }]);
+      expect(sync.rows).toEqual([{ synchronous: 2 }]); // 2 = FULL
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('[durability] acknowledged commands survive kill -9', async () => {
+    const dataDir = tempDir();
+    const first = await startChild(dataDir);
+    const b = new Browser(first.url, ORIGIN);
+    expect((await b.post('/api/v1/auth/login', MEDIATOR)).status).toBe(200);
+    const created = await b.post<{ case: { id: string } }>('/api/v1/cases', sampleCase());
+    expect(created.status).toBe(201);
+    const caseId = created.body.case.id;
+    expect((await b.post(`/api/v1/cases/${caseId}/session/start`)).status).toBe(200);
+
+    // Commands go out 12 at a time; the server is killed as the 60th answer arrives, so
+    // some are committed-and-answered, some possibly committed-but-unanswered, some never sent.
+    const N = 400;
+    const KILL_AFTER = 60;
+    const acked = new Set<number>();
+    const unacked = new Set<number>();
+    let next = 0;
+    // Set (from inside a response handler) when the kill is sent; resolves on the child's exit.
+    const kill: { exited: Promise<NodeJS.Signals | null> | null } = { exited: null };
+    const send = async (i: number): Promise<void> => {
+      try {
+        const r = await b.post(`/api/v1/cases/${caseId}/rooms/joint/messages`, { body: `durable-${i}` }, { 'idempotency-key': `durable-key-${i}` });
+        if (r.status !== 200) throw new Error(`post ${i}: ${r.status} ${r.text}`);
+        acked.add(i);
+        if (acked.size === KILL_AFTER && !kill.exited) kill.exited = stop(first.child, 'SIGKILL');
+      } catch (e) {
+        if (!kill.exited) throw e; // before the kill every command must succeed
+        unacked.add(i);
+      }
+    };
+    const worker = async (): Promise<void> => {
+      while (next < N && !kill.exited) await send(next++);
+    };
+    await Promise.all(Array.from({ length: 12 }, worker));
+    expect(await kill.exited).toBe('SIGKILL');
+    expect(acked.size).toBeGreaterThanOrEqual(KILL_AFTER);
+    expect(unacked.size).toBeGreaterThan(0); // the kill did land mid-stream
+    const neverSent = N - next;
+    expect(neverSent).toBeGreaterThan(0);
+
+    // Restart on the same data directory; the session cookie is still valid (it is stored).
+    const second = await startChild(dataDir);
+    const b2 = new Browser(second.url, ORIGIN);
+    for (const [k, v] of b.cookies) b2.cookies.set(k, v);
+    const after = await jointBodies(b2, caseId);
+    expect(after.positions).toEqual(after.positions.map((_, i) => i + 1)); // no holes, no repeats
+    expect(new Set(after.bodies).size).toBe(after.bodies.length); // nothing duplicated
+    for (const i of acked) expect(after.bodies).toContain(`durable-${i}`);
+    // Only commands that were sent can be there (acknowledged or cut off by the kill).
+    const sent = new Set([...acked, ...unacked].map((i) => `durable-${i}`));
+    expect(after.bodies.filter((x) => !sent.has(x))).toEqual([]);
+
+    // Retrying the unanswered ones with their Idempotency-Key applies each exactly once,
+    // whether or not it had been committed before the kill.
+    for (const i of [...unacked].sort((x, y) => x - y)) {
+      const r = await b2.post(`/api/v1/cases/${caseId}/rooms/joint/messages`, { body: `durable-${i}` }, { 'idempotency-key': `durable-key-${i}` });
+      expect(r.status).toBe(200);
+    }
+    const final = await jointBodies(b2, caseId);
+    expect([...final.bodies].sort()).toEqual([...acked, ...unacked].map((i) => `durable-${i}`).sort());
+    await stop(second.child, 'SIGTERM');
+  }, 60_000); // two process starts and a few hundred requests; generous for loaded CI machines
+});
