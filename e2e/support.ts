@@ -45,21 +45,23 @@ function spawnServer(port: number, dataDir: string): { proc: ChildProcess; ready
   let out = '';
   const ready = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (/Caucus is running/.test(out) && (/setup#token=/.test(out) || /\n$/.test(out))) {
-        const m = /(http:\/\/\S+\/setup#token=\S+)/.exec(out);
-        if (m?.[1] || out.includes('running')) {
-          clearTimeout(timer);
-          setTimeout(() => resolve(/(http:\/\/\S+\/setup#token=\S+)/.exec(out)?.[1] ?? ''), 50);
-        }
-      }
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(/(http:\/\/\S+\/setup#token=\S+)/.exec(out)?.[1] ?? '');
     };
-    proc.stdout?.on('data', onData);
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      // A store without an administrator prints its one-time setup link right after starting.
+      if (/setup#token=\S+\s/.test(out)) done();
+      else if (/Caucus is running/.test(out)) setTimeout(done, 1500);
+    });
     proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
     proc.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited (${code}):\n${out}`));
+      if (!settled) reject(new Error(`server exited (${code}):\n${out}`));
     });
   });
   return { proc, ready };

@@ -135,7 +135,8 @@ export const en = {
   'room.emptyPrivate': 'No messages yet. What you write here is for your side and the mediator.',
   'room.emptyMediator': 'No messages in this room yet.',
   'room.unread': '{count} unread',
-  'room.typing': '{names} is writing…',
+  'room.typing_one': '{names} is writing…',
+  'room.typing_other': '{names} are writing…',
 
   'msg.you': 'You',
   'msg.youLower': 'you',

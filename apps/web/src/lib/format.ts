@@ -12,9 +12,9 @@ export const formatDateTime = (ms: number): string => dateTime.format(new Date(m
 export const formatDate = (ms: number): string => date.format(new Date(ms));
 
 /** "12 min", "1.5 hr": whole minutes under two hours, hours above. */
-export function formatDuration(ms: number): string {
+export function formatDuration(ms: number, compact = false): string {
   const m = Math.max(0, Math.floor(ms / 60_000));
-  if (m < 1) return t('time.underAMinute');
+  if (m < 1 && !compact) return t('time.underAMinute');
   return m < 120 ? minutes.format(m) : hours.format(m / 60);
 }
 

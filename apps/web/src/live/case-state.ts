@@ -47,9 +47,11 @@ export function addEvents(s: CaseState, events: readonly EventView[], live = fal
   if (events.length === 0) return s;
   const streams: Record<string, StreamState> = { ...s.streams };
   const fresh: EventView[] = [];
+  let changed = false;
   for (const e of events) {
     const cur = streams[e.stream] ?? emptyStream;
     if (cur.ids.has(e.id)) continue;
+    changed = true;
     const ids = new Set(cur.ids).add(e.id);
     const last = cur.events[cur.events.length - 1];
     let list: EventView[];
@@ -62,6 +64,7 @@ export function addEvents(s: CaseState, events: readonly EventView[], live = fal
     streams[e.stream] = { events: list, ids, position: Math.max(cur.position, e.position) };
     if (live) fresh.push(e);
   }
+  if (!changed) return s;
   return { ...s, streams, fresh: fresh.length > 0 ? [...s.fresh, ...fresh] : s.fresh };
 }
 

@@ -46,8 +46,8 @@ export function TimeBalanceMeter(props: { caseId: string; view: CaseView; refres
                     <span style={{ width: `${Math.round((100 * total) / max)}%` }} />
                   </span>
                 </th>
-                <td>{formatDuration(tb?.thisSession[s.id] ?? 0)}</td>
-                <td>{formatDuration(total)}</td>
+                <td>{formatDuration(tb?.thisSession[s.id] ?? 0, true)}</td>
+                <td>{formatDuration(total, true)}</td>
               </tr>
             );
           })}

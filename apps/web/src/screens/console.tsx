@@ -5,7 +5,7 @@ import { ConnectionBanner } from '../components/connection.tsx';
 import { Conversation } from '../components/conversation.tsx';
 import { Link, Shell } from '../components/shell.tsx';
 import { Loading, Notice } from '../components/ui.tsx';
-import { t } from '../i18n/index.ts';
+import { locale, t, tn } from '../i18n/index.ts';
 import { useAction, useNow } from '../lib/hooks.ts';
 import { useDocumentTitle } from '../lib/router.ts';
 import { caucusRequests, effectivePhase, isTyping, messagesOf, nameOf, serverNow, unreadCount, type Label, type Message } from '../live/selectors.ts';
@@ -41,7 +41,9 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
   };
   useEffect(() => {
     if (!view) return;
-    if (lastSuggested.current !== null && lastSuggested.current !== suggested) show(suggested);
+    // On arrival, open the room the session is in; afterwards, follow phase changes.
+    if (lastSuggested.current === null) setRoom(suggested);
+    else if (lastSuggested.current !== suggested) show(suggested);
     lastSuggested.current = suggested;
   }, [suggested, view]);
   useEffect(() => {
@@ -136,7 +138,7 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
             onLabel={relabel}
           />
           <p className="typing" aria-live="polite">
-            {typing.length > 0 ? t('room.typing', { names: typing.join(', ') }) : ''}
+            {typing.length > 0 ? tn('room.typing', typing.length, { names: new Intl.ListFormat(locale).format(typing) }) : ''}
           </p>
           {labelAct.error ? <Notice kind="error">{labelAct.error}</Notice> : null}
           <Composer

@@ -1,0 +1,170 @@
+import type { ServerFrame } from '@caucus/protocol';
+import { describe, expect, it } from 'vitest';
+import { emptyState, type CaseState } from './case-state.ts';
+import { msg, partyA, viewFor } from './fixtures.ts';
+import { backoffDelay, LiveConnection, type LiveDeps, type SocketLike } from './live-connection.ts';
+import { messagesOf } from './selectors.ts';
+
+class FakeSocket implements SocketLike {
+  readyState = 0;
+  sent: unknown[] = [];
+  closedWith: number | null = null;
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: { code: number }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  send(data: string) {
+    this.sent.push(JSON.parse(data));
+  }
+  close(code = 1000) {
+    this.closedWith = code;
+    this.readyState = 3;
+  }
+  open() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  push(f: ServerFrame) {
+    this.onmessage?.({ data: JSON.stringify(f) });
+  }
+  drop(code: number) {
+    this.readyState = 3;
+    this.onclose?.({ code });
+  }
+}
+
+function rig(allowed = true) {
+  const sockets: FakeSocket[] = [];
+  const timers: { fn: () => void; ms: number; id: number }[] = [];
+  let now = 0;
+  let state: CaseState = emptyState;
+  let id = 0;
+  const deps: LiveDeps = {
+    open: () => {
+      const s = new FakeSocket();
+      sockets.push(s);
+      return s;
+    },
+    setTimer: (fn, ms) => {
+      timers.push({ fn, ms, id: ++id });
+      return id;
+    },
+    clearTimer: (h) => {
+      const i = timers.findIndex((t) => t.id === h);
+      if (i >= 0) timers.splice(i, 1);
+    },
+    now: () => now,
+    random: () => 0.5,
+    stillAllowed: () => Promise.resolve(allowed),
+  };
+  const conn = new LiveConnection('ws://x/live', { get: () => state, set: (s) => (state = s) }, deps);
+  /** Fires the earliest pending timer of at least... (the reconnect or heartbeat). */
+  const fire = (filter: (ms: number) => boolean = () => true) => {
+    const i = timers.findIndex((t) => filter(t.ms));
+    const [t] = timers.splice(i, 1);
+    if (!t) throw new Error('no timer');
+    now += t.ms;
+    t.fn();
+    return t.ms;
+  };
+  return { conn, sockets, timers, fire, state: () => state, advance: (ms: number) => (now += ms) };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+describe('live connection: resume, dedupe, back-off', () => {
+  it('after hello, resumes every stream from 0, then re-sends the room on screen', () => {
+    const r = rig();
+    r.conn.focus('joint');
+    r.conn.start();
+    const s = r.sockets[0]!;
+    s.open();
+    s.push({ t: 'hello', v: 1, view: viewFor(partyA) });
+    expect(s.sent).toEqual([
+      { t: 'resume', v: 1, streams: { session: 0, joint: 0, 'caucus:sideAAAAA': 0 } },
+      { t: 'focus', stream: 'joint' },
+    ]);
+  });
+
+  it('reconnects after a cut with back-off, resumes from the last positions, and shows each message once', async () => {
+    const r = rig();
+    r.conn.start();
+    const s1 = r.sockets[0]!;
+    s1.open();
+    s1.push({ t: 'hello', v: 1, view: viewFor(partyA) });
+    s1.push({ t: 'event', event: msg('joint', 1, 'one') });
+    s1.push({ t: 'caught-up', heads: { joint: 1 } });
+    const two = msg('joint', 2, 'two');
+    s1.push({ t: 'event', event: two });
+    expect(r.state().status).toBe('live');
+
+    s1.drop(1006); // the network goes away
+    expect(r.state().status).toBe('reconnecting');
+    await flush();
+    expect(r.fire((ms) => ms < 5000)).toBe(backoffDelay(0, 0.5));
+    const s2 = r.sockets[1]!;
+    s2.open();
+    s2.push({ t: 'hello', v: 1, view: viewFor(partyA) });
+    expect(s2.sent[0]).toEqual({ t: 'resume', v: 1, streams: { session: 0, joint: 2, 'caucus:sideAAAAA': 0 } });
+    // The server replays an overlap (a duplicate) and what was missed.
+    s2.push({ t: 'event', event: two });
+    s2.push({ t: 'event', event: msg('joint', 3, 'three') });
+    s2.push({ t: 'caught-up', heads: { joint: 3 } });
+    expect(messagesOf(r.state(), 'joint').map((m) => m.body)).toEqual(['one', 'two', 'three']);
+    expect(r.state().status).toBe('live');
+  });
+
+  it('backs off exponentially up to 15 s while the server stays away', async () => {
+    const r = rig();
+    r.conn.start();
+    const delays: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      r.sockets[i]!.drop(1006); // refused before opening
+      await flush();
+      delays.push(r.fire((ms) => ms !== 20_000));
+    }
+    expect(delays).toEqual([500, 1000, 2000, 4000, 8000, 15000, 15000]);
+  });
+
+  it('stops with "ended" when access changed and the session no longer stands (4000)', async () => {
+    const r = rig(false);
+    r.conn.start();
+    r.sockets[0]!.open();
+    r.sockets[0]!.drop(4000);
+    await flush();
+    expect(r.state().status).toBe('ended');
+    expect(r.timers.filter((t) => t.ms !== 20_000)).toEqual([]);
+  });
+
+  it('does not reconnect after a malformed-frame close (4400)', () => {
+    const r = rig();
+    r.conn.start();
+    r.sockets[0]!.open();
+    r.sockets[0]!.drop(4400);
+    expect(r.state().status).toBe('failed');
+  });
+
+  it('treats a silent peer as cut: closes and reconnects', async () => {
+    const r = rig();
+    r.conn.start();
+    r.sockets[0]!.open();
+    r.fire((ms) => ms === 20_000); // heartbeat: sends a ping
+    expect(r.sockets[0]!.sent).toContainEqual({ t: 'ping' });
+    r.advance(30_000);
+    r.fire((ms) => ms === 20_000); // still silent after 45 s: cut
+    expect(r.sockets[0]!.closedWith).toBe(4001);
+    await flush();
+    expect(r.state().status).toBe('reconnecting');
+    r.fire();
+    expect(r.sockets).toHaveLength(2);
+  });
+
+  it('ignores frames that do not match the protocol', () => {
+    const r = rig();
+    r.conn.start();
+    r.sockets[0]!.open();
+    r.sockets[0]!.onmessage?.({ data: '{"t":"nonsense"}' });
+    r.sockets[0]!.onmessage?.({ data: 'not json' });
+    expect(r.state().view).toBeNull();
+  });
+});

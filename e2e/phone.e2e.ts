@@ -1,0 +1,75 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { createCase, join, login, mediatorAccount, say, seesMessage, statusText } from './flows.ts';
+import { axe, captureFailure, DESKTOP, launch, noHorizontalScroll, openTab, PHONE, shot, startServer, unexpectedErrors, type Server } from './support.ts';
+
+/** A party on a 390×844 phone: join, joint room, waiting while the mediator is with the other side. */
+let server: Server;
+let browser: Browser;
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startServer(), launch()]);
+});
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail') await captureFailure(ctx.task.name);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('a party on a phone joins, talks, and always knows who reads and where the mediator is', async () => {
+  const { email, cookie } = await mediatorAccount(server);
+  const { caseId, links } = await createCase(server, cookie);
+  const m = await openTab(browser, DESKTOP);
+  await login(m.page, server, email);
+  await m.page.goto(`${server.url}/cases/${caseId}`);
+
+  const phone = await openTab(browser, PHONE, { mobile: true });
+  const p = phone.page;
+  await p.goto(links['Ana Tenant'] ?? '');
+  await p.getByRole('heading', { name: 'Welcome, Ana Tenant' }).waitFor();
+  await noHorizontalScroll(p, 'phone join');
+  await shot(p, '20-phone-join');
+  await axe(p, 'phone-join');
+  await p.getByRole('checkbox', { name: /I have read the agreement/ }).check();
+  await p.getByRole('button', { name: 'Accept and enter' }).click();
+  await p.locator('[data-connection="live"]').waitFor({ state: 'attached' });
+  expect(await statusText(p)).toContain('There is no live session right now');
+
+  await m.page.getByRole('button', { name: 'Start the session' }).click();
+  await expect.poll(() => statusText(p)).toContain('Everyone in the mediation can read this');
+  await say(m.page, 'Good morning. Take your time.');
+  await seesMessage(p, 'Good morning. Take your time.');
+  await say(p, 'Thank you. I am on my phone.');
+  await seesMessage(m.page, 'I am on my phone.');
+  await noHorizontalScroll(p, 'phone joint');
+  await shot(p, '21-phone-joint');
+  await axe(p, 'phone-joint');
+
+  // The mediator starts separate sessions with the other side first.
+  await m.page.getByRole('button', { name: 'Start separate sessions' }).click();
+  await m.page.getByRole('radio', { name: 'Landlord' }).check();
+  await m.page.getByLabel(/Purpose/).fill('reality-testing');
+  await m.page.getByRole('button', { name: 'Go to Landlord' }).click();
+  await expect.poll(() => statusText(p)).toMatch(/The mediator is with the other side since/);
+  await p.getByRole('heading', { name: 'Your private room', level: 1 }).waitFor();
+  // The joint room is closed for parties meanwhile, and says so.
+  await p.getByRole('button', { name: 'Joint room' }).click();
+  await p.getByText('The joint room is closed while the mediator meets each side.').waitFor();
+  await p.getByRole('button', { name: 'Your private room' }).click();
+  await say(p, 'I will wait here.');
+  await noHorizontalScroll(p, 'phone waiting');
+  await shot(p, '22-phone-waiting');
+  await axe(p, 'phone-waiting');
+
+  // The mediator's console also holds together on a phone.
+  const mPhone = await openTab(browser, PHONE, { mobile: true });
+  await login(mPhone.page, server, email);
+  await mPhone.page.goto(`${server.url}/cases/${caseId}`);
+  await mPhone.page.getByRole('heading', { name: 'Landlord — private room', level: 1 }).waitFor();
+  await noHorizontalScroll(mPhone.page, 'phone console');
+  await shot(mPhone.page, '23-phone-console');
+  await axe(mPhone.page, 'phone-console');
+
+  for (const tab of [m, phone, mPhone]) expect(unexpectedErrors(tab)).toEqual([]);
+});
