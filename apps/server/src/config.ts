@@ -3,7 +3,8 @@ import { z } from 'zod';
 
 /** Configuration comes from the environment only, validated once at start. */
 const Env = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  // An empty PORT= means the default, like the other variables; coercing it would give 0 (a random port).
+  PORT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).default(3000)),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z

@@ -38,7 +38,12 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
 export const route = <P, Q, B>(def: RouteDef<P, Q, B>): RouteDef => def as unknown as RouteDef;
 
 const issuesOf = (e: z.ZodError, prefix: string) =>
-  e.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'), message: i.message }));
+  e.issues.flatMap((i) => {
+    const at = [prefix, ...i.path.map(String)];
+    // An unknown field is named by its own path, like any other bad field.
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: [...at, k].filter(Boolean).join('.'), message: 'Unknown field.' }));
+    return [{ path: at.filter(Boolean).join('.'), message: i.message }];
+  });
 
 /** Validates one part of a request; a failure is a 400 naming each bad field. */
 export function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, part: 'body' | 'query' | 'params'): T {

@@ -52,12 +52,16 @@ export function authRoutes(d: RouteDeps) {
       body: LoginBody,
       response: MeResponse,
       handler: async ({ body, reply, ip }) => {
-        const wait = Math.max(d.loginLimiter.hit(`email:${body.email}`), d.loginLimiter.hit(`ip:${ip}`));
+        const keys = [`email:${body.email}`, `ip:${ip}`];
+        const wait = Math.max(...keys.map((k) => d.loginLimiter.wait(k)));
         if (wait > 0) {
           reply.header('retry-after', String(wait));
           throw new HttpError('rate_limited', `Too many sign-in attempts. Try again in ${Math.ceil(wait / 60)} minutes.`);
         }
-        const s = await login(d.svc, body.email, body.password);
+        const s = await login(d.svc, body.email, body.password).catch((e: unknown) => {
+          for (const k of keys) d.loginLimiter.fail(k);
+          throw e;
+        });
         d.loginLimiter.reset(`email:${body.email}`);
         setCookie(reply, ACCOUNT_COOKIE, s.sessionId, s.expiresAt);
         return { kind: 'account', account: publicAccount(s.account), participant: null };

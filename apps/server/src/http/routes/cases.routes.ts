@@ -1,4 +1,4 @@
-import type { Command } from '@caucus/domain';
+import { type Command, DomainError } from '@caucus/domain';
 import {
   AcceptAgreementBody,
   AddParticipantBody,
@@ -52,7 +52,7 @@ export function caseRoutes(d: RouteDeps): RouteDef[] {
       handler: ({ principal, params: p, body: b, idempotency }) => runCaseCommand(d.svc, d.engine, principal, p.caseId ?? '', toCommand(b, p), idempotency),
     });
 
-  return [
+  const routes: RouteDef[] = [
     route({ method: 'GET', path: '/api/v1/cases', tag: 'cases', summary: "The signed-in mediator's cases", handler: ({ principal }) => myCases(d.svc, principal) }),
     route({
       method: 'POST',
@@ -189,4 +189,18 @@ export function caseRoutes(d: RouteDeps): RouteDef[] {
       handler: ({ principal, params }) => verifyAudit(d.svc, d.engine, principal, params.caseId),
     }),
   ];
+
+  // Signed out, a case route answers 401 before the case is looked up. Otherwise an existing
+  // case would answer 401 and an unknown one 404, which tells the two apart (C9).
+  return routes.map((r) =>
+    r.path.startsWith('/api/v1/cases/:caseId')
+      ? {
+          ...r,
+          handler: (ctx) => {
+            if (!ctx.principal) throw new DomainError('unauthenticated', 'Sign in or open your personal invitation link.');
+            return r.handler(ctx);
+          },
+        }
+      : r,
+  );
 }
