@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { createCase, join, login, mediatorAccount, say, seesMessage, statusText } from './flows.ts';
+import { createCase, login, mediatorAccount, say, seesMessage, statusText } from './flows.ts';
 import { axe, captureFailure, DESKTOP, launch, noHorizontalScroll, openTab, PHONE, shot, startServer, unexpectedErrors, type Server } from './support.ts';
 
 /** A party on a 390×844 phone: join, joint room, waiting while the mediator is with the other side. */

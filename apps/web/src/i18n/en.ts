@@ -86,6 +86,7 @@ export const en = {
   'join.what2': 'You will talk in a joint room with everyone, and sometimes privately with the mediator in your own room. You can stop at any time.',
   'join.privateTitle': 'Your private room',
   'join.agreementTitle': 'The agreement to mediate',
+  'join.agreementText': 'Full text of the agreement',
   'join.iAgree': 'I have read the agreement and I accept it.',
   'join.accept': 'Accept and enter',
   'join.problemTitle': 'We could not open your invitation',

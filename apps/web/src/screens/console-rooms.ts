@@ -25,6 +25,8 @@ export function roomInfo(view: CaseView, stream: string): RoomInfo {
 /** The rooms a mediator writes in, in a stable order: joint, each side, counsel, mediators. */
 export function consoleRooms(view: CaseView): RoomInfo[] {
   const ids = new Set(view.streams.map((s) => s.id));
+  // The representatives' room only matters when a side has a representative.
+  if (!view.participants.some((p) => p.role === 'representative' && !p.removed)) ids.delete('counsel');
   const order = ['joint', ...view.sides.map((s) => `caucus:${s.id}`), 'counsel', 'mediators'];
   return order.filter((id) => ids.has(id)).map((id) => roomInfo(view, id));
 }

@@ -52,6 +52,12 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
   useEffect(() => {
     if (state.fresh.length > 0) store.takeFresh();
   }, [state.fresh, store]);
+  const caughtUpOnce = useRef(false);
+  useEffect(() => {
+    if (!state.caughtUp || caughtUpOnce.current) return;
+    caughtUpOnce.current = true; // what came before this visit is history, not unread
+    setSeen(Object.fromEntries(Object.entries(state.streams).map(([id, st]) => [id, st.position])));
+  }, [state.caughtUp, state.streams]);
   const position = state.streams[room]?.position ?? 0;
   useEffect(() => setSeen((s) => (s[room] === position ? s : { ...s, [room]: position })), [room, position]);
 

@@ -93,7 +93,7 @@ export function JoinScreen() {
         </section>
         <section className="card" aria-labelledby="join-agreement">
           <h2 id="join-agreement">{t('join.agreementTitle')}</h2>
-          <div className="agreement-text" tabIndex={0} role="region" aria-labelledby="join-agreement">
+          <div className="agreement-text" tabIndex={0} role="region" aria-label={t('join.agreementText')}>
             {a.text}
           </div>
           <label className="check">

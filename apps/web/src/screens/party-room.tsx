@@ -53,6 +53,12 @@ export function PartyRoom(props: { caseId: string; as: string }) {
   useEffect(() => {
     if (state.status === 'live') connection.focus(onScreen);
   }, [onScreen, connection, state.status]);
+  const caughtUpOnce = useRef(false);
+  useEffect(() => {
+    if (!state.caughtUp || caughtUpOnce.current) return;
+    caughtUpOnce.current = true;
+    setSeen(Object.fromEntries(Object.entries(state.streams).map(([id, st]) => [id, st.position])));
+  }, [state.caughtUp, state.streams]);
   const position = state.streams[onScreen]?.position ?? 0;
   useEffect(() => {
     setSeen((s) => (s[onScreen] === position ? s : { ...s, [onScreen]: position }));
@@ -88,8 +94,8 @@ export function PartyRoom(props: { caseId: string; as: string }) {
 
   return (
     <Shell context={<span className="case-name">{view.title}</span>}>
-      <ConnectionBanner status={state.status} />
       <div className="party">
+        <ConnectionBanner status={state.status} />
         <section className={`status status-${status.tone}`} aria-labelledby="status-audience" data-testid="party-status">
           <p className="status-audience" id="status-audience">
             {status.audience}
