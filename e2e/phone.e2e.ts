@@ -71,5 +71,15 @@ test('a party on a phone joins, talks, and always knows who reads and where the 
   await shot(mPhone.page, '23-phone-console');
   await axe(mPhone.page, 'phone-console');
 
+  // Ben has not joined yet: the mediator issues him a new link, then revokes it.
+  const ben = m.page.locator('.person', { hasText: 'Ben Landlord' });
+  await ben.getByRole('button', { name: /New link/ }).click();
+  await expect.poll(() => ben.locator('.link-text').innerText()).toMatch(/\/join#token=/);
+  await ben.getByRole('button', { name: /Copy link/ }).waitFor();
+  m.page.once('dialog', (d) => void d.accept());
+  await ben.getByRole('button', { name: /Revoke/ }).click();
+  await expect.poll(() => ben.innerText()).toContain('Revoked');
+  await shot(m.page, '24-console-links');
+
   for (const tab of [m, phone, mPhone]) expect(unexpectedErrors(tab)).toEqual([]);
 });

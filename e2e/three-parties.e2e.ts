@@ -150,6 +150,17 @@ test('[C1] three contexts: create, invite, joint, caucus, no leak to A, reconven
   await shot(mp, '14-console-caucus');
   await axe(mp, 'console-caucus');
 
+  // The mediator's notes drawer: mediators only.
+  await mp.getByRole('button', { name: 'Notes' }).click();
+  await mp.getByRole('heading', { name: 'Your notes' }).waitFor();
+  await mp.locator('.drawer').getByRole('button', { name: 'Landlord' }).click();
+  await mp.locator('.drawer').getByRole('textbox').fill('NOTE-7731: Landlord may move on the deposit.');
+  await mp.locator('.drawer').getByRole('textbox').press('Enter');
+  await mp.locator('.drawer .msg-body', { hasText: 'NOTE-7731' }).waitFor();
+  await shot(mp, '14b-console-notes');
+  await axe(mp, 'console-notes');
+  await mp.locator('.drawer').getByRole('button', { name: 'Close' }).click();
+
   // A leaves the mediator a message while waiting; A's page never shows B's secret.
   await say(a.page, 'Please come to us when you can.');
   expect(await a.page.locator('body').innerText()).not.toContain('42,000');
@@ -189,6 +200,8 @@ test('[C1] three contexts: create, invite, joint, caucus, no leak to A, reconven
   await a.page.getByRole('button', { name: 'Your private room' }).click();
   expect(await a.page.locator('body').innerText()).not.toContain('42,000');
   expectNoLeak(a, '42,000');
+  expectNoLeak(a, 'NOTE-7731');
+  expectNoLeak(b, 'NOTE-7731'); // [C2] notes reach no party
   expect(a.frames.length).toBeGreaterThan(5);
   await shot(mp, '16-console-back-joint');
 
