@@ -154,8 +154,8 @@ export class LiveClient {
       ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
       ws.once('error', reject);
     });
-    ws.on('message', (data) => {
-      const text = data.toString();
+    ws.on('message', (data: Buffer) => {
+      const text = data.toString('utf8');
       this.raw.push(text);
       this.frames.push(JSON.parse(text) as ServerFrame);
       this.wake();
