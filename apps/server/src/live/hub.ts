@@ -26,6 +26,52 @@ export interface Connection {
   closed: boolean;
 }
 
+/**
+ * The visibility oracle's answers, computed once per stream and membership version and
+ * then looked up per connection. Whether someone may observe a stream depends only on the
+ * case's participants, sides and status (mayObserve reads nothing else), and states are
+ * immutable, so those three objects identify the version: a message leaves them as they were.
+ */
+interface Audiences {
+  readonly sides: CaseState['sides'];
+  readonly status: CaseState['status'];
+  readonly byStream: Map<string, ReadonlySet<string>>;
+  readonly streamsOf: Map<string, readonly string[]>;
+}
+const audiences = new WeakMap<CaseState['participants'], Audiences>();
+
+function audiencesOf(state: CaseState): Audiences {
+  let a = audiences.get(state.participants);
+  if (!a || a.sides !== state.sides || a.status !== state.status)
+    audiences.set(state.participants, (a = { sides: state.sides, status: state.status, byStream: new Map(), streamsOf: new Map() }));
+  return a;
+}
+
+/** Who may observe `stream` in this state: mayObserve (without a position) for every participant. */
+function audienceOf(state: CaseState, stream: string): ReadonlySet<string> {
+  const a = audiencesOf(state);
+  let set = a.byStream.get(stream);
+  if (!set) a.byStream.set(stream, (set = new Set(Object.keys(state.participants).filter((id) => mayObserve(state, id, { stream })))));
+  return set;
+}
+
+/** observableStreams, once per participant and membership version. */
+function streamsOf(state: CaseState, participantId: string): readonly string[] {
+  const a = audiencesOf(state);
+  let list = a.streamsOf.get(participantId);
+  if (!list) a.streamsOf.set(participantId, (list = observableStreams(state, participantId)));
+  return list;
+}
+
+/** mayObserveEvent, through the cache: observers also have a floor per stream (C6), so their answer depends on the position. */
+function mayReceive(state: CaseState, participantId: string, e: StoredEvent): boolean {
+  if (!audienceOf(state, e.stream).has(participantId)) return false;
+  return state.participants[participantId]?.role !== 'observer' || mayObserveEvent(state, participantId, e);
+}
+
+/** Whether two states may differ in who observes what (participants, sides or status changed). */
+const membershipChanged = (a: CaseState | undefined, b: CaseState): boolean => !a || a.participants !== b.participants || a.sides !== b.sides || a.status !== b.status;
+
 export interface HubOptions {
   readonly clock: Clock;
   /** Past this many buffered bytes a consumer is too slow: close it and let it resume. */
@@ -74,7 +120,7 @@ export class Hub implements Publisher {
     const sent = this.updatePresence(c.caseId);
     // The newcomer also needs the presence of rooms whose presence its arrival did not change.
     const known = this.presence.get(c.caseId);
-    for (const stream of observableStreams(state, c.participantId)) {
+    for (const stream of streamsOf(state, c.participantId)) {
       const list = known?.get(stream);
       if (list !== undefined && !sent.has(stream)) this.write(c, JSON.stringify({ t: 'presence', stream, online: JSON.parse(list) as string[] } satisfies ServerFrame));
     }
@@ -98,7 +144,7 @@ export class Hub implements Publisher {
     const state = this.states.get(c.caseId);
     if (!state) return;
     const heads: Record<string, number> = {};
-    for (const stream of observableStreams(state, c.participantId)) {
+    for (const stream of streamsOf(state, c.participantId)) {
       const head = state.heads[stream] ?? 0;
       let after = Math.min(from[stream] ?? head, head);
       while (after < head && !c.closed) {
@@ -122,6 +168,7 @@ export class Hub implements Publisher {
   publish(caseId: string, state: CaseState, events: readonly StoredEvent[]): void {
     const set = this.byCase.get(caseId);
     if (!set) return;
+    const before = this.states.get(caseId);
     this.states.set(caseId, state);
     // Access may have shrunk (removal, closing): such connections go first (C7).
     for (const c of [...set]) if (!activeMember(state, c.participantId)) this.close(c, CloseCode.accessChanged, 'access changed');
@@ -135,9 +182,10 @@ export class Hub implements Publisher {
     if (viewChanging.length > 0) {
       const now = this.opts.clock.now();
       for (const c of set)
-        if (viewChanging.some((e) => mayObserveEvent(state, c.participantId, e))) this.send(c, { t: 'view', view: caseViewFor(state, c.participantId, now) });
+        if (viewChanging.some((e) => mayReceive(state, c.participantId, e))) this.send(c, { t: 'view', view: caseViewFor(state, c.participantId, now) });
     }
-    this.updatePresence(caseId);
+    // Presence follows connections, focus and membership: a message changes none of them.
+    if (membershipChanged(before, state)) this.updatePresence(caseId);
   }
 
   disconnect(match: { caseId?: string; participantIds?: readonly string[]; accountId?: string; sessionHash?: string }): void {
@@ -157,8 +205,11 @@ export class Hub implements Publisher {
     const state = this.states.get(c.caseId);
     if (!state) return;
     // A room the participant may not observe is treated as no room at all (C5).
+    const before = c.focus;
     c.focus = stream && mayObserve(state, c.participantId, { stream }) ? stream : null;
-    this.updatePresence(c.caseId);
+    // Only the rooms this connection left and entered can have changed presence.
+    const touched = [before, c.focus].filter((s): s is string => s !== null && s !== 'joint');
+    if (touched.length > 0 && before !== c.focus) this.updatePresence(c.caseId, touched);
   }
 
   typing(c: Connection, stream: string): void {
@@ -169,8 +220,9 @@ export class Hub implements Publisher {
     if (now - (c.lastTyping.get(stream) ?? -Infinity) < 2000) return;
     c.lastTyping.set(stream, now);
     const frame = JSON.stringify({ t: 'typing', stream, participantId: c.participantId } satisfies ServerFrame);
+    const audience = audienceOf(state, stream);
     for (const other of this.byCase.get(c.caseId) ?? [])
-      if (other.participantId !== c.participantId && mayObserve(state, other.participantId, { stream })) this.write(other, frame);
+      if (other.participantId !== c.participantId && audience.has(other.participantId)) this.write(other, frame);
   }
 
   send(c: Connection, frame: ServerFrame): void {
@@ -192,7 +244,7 @@ export class Hub implements Publisher {
   }
 
   private deliver(c: Connection, e: StoredEvent, frame: string, state: CaseState): void {
-    if (c.closed || !mayObserveEvent(state, c.participantId, e)) return;
+    if (c.closed || !mayReceive(state, c.participantId, e)) return;
     if (c.pending) {
       if (c.pending.length >= this.maxPending) return this.close(c, CloseCode.slowConsumer, 'too far behind; resume');
       c.pending.push(e);
@@ -202,7 +254,7 @@ export class Hub implements Publisher {
   }
 
   private deliverNow(c: Connection, e: StoredEvent, frame: string, state: CaseState): void {
-    if (c.closed || !mayObserveEvent(state, c.participantId, e)) return;
+    if (c.closed || !mayReceive(state, c.participantId, e)) return;
     if (e.position <= (c.sent.get(e.stream) ?? 0)) return; // already delivered (resume overlap)
     c.sent.set(e.stream, e.position);
     this.write(c, frame);
@@ -215,7 +267,7 @@ export class Hub implements Publisher {
   }
 
   /** Presence per stream: joint lists everyone connected; other rooms list who has them open. */
-  private updatePresence(caseId: string): Set<string> {
+  private updatePresence(caseId: string, only?: readonly string[]): Set<string> {
     const changed = new Set<string>();
     const set = this.byCase.get(caseId);
     const state = this.states.get(caseId);
@@ -223,12 +275,13 @@ export class Hub implements Publisher {
     let last = this.presence.get(caseId);
     if (!last) this.presence.set(caseId, (last = new Map<string, string>()));
     const streams = new Set<string>();
-    for (const c of set) for (const s of observableStreams(state, c.participantId)) streams.add(s);
+    for (const c of set) for (const s of streamsOf(state, c.participantId)) if (!only || only.includes(s)) streams.add(s);
     for (const stream of streams) {
       if (stream === 'session') continue;
       const online = new Set<string>();
+      const audience = audienceOf(state, stream);
       for (const c of set) {
-        if (!mayObserve(state, c.participantId, { stream })) continue;
+        if (!audience.has(c.participantId)) continue;
         if (stream === 'joint' || c.focus === stream) online.add(c.participantId);
       }
       const list = [...online].sort();
@@ -237,7 +290,7 @@ export class Hub implements Publisher {
       last.set(stream, key);
       changed.add(stream);
       const frame = JSON.stringify({ t: 'presence', stream, online: list } satisfies ServerFrame);
-      for (const c of set) if (mayObserve(state, c.participantId, { stream })) this.write(c, frame);
+      for (const c of set) if (audience.has(c.participantId)) this.write(c, frame);
     }
     return changed;
   }

@@ -1,7 +1,7 @@
 import { type CaseState, type Command, decide, DomainError, foldEvents, type DomainEvent, type ItemMeta, type StoredEvent } from '@caucus/domain';
 import { sha256 } from '../platform.ts';
 import type { Services } from './context.ts';
-import { type CaseRecord, type CommitInput, VersionConflict } from './ports.ts';
+import { type CaseRecord, type CaseStore, type CommitInput, VersionConflict } from './ports.ts';
 
 /**
  * Runs commands against a case: decide → append (one transaction, with projections and
@@ -46,9 +46,47 @@ export interface CaseEngine {
   run<R>(opts: RunOptions<R>): Promise<R>;
 }
 
+/**
+ * Group commit: commands of different cases that reach their commit while a transaction is
+ * being written (or in the same turn of the event loop) share the next transaction, so one
+ * flush to disk covers them all. Each command is still acknowledged only after the
+ * transaction holding its writes has committed, and gets its own outcome.
+ */
+function groupCommit(store: CaseStore, maxBatch = 256): (input: CommitInput) => Promise<void> {
+  const commitMany = store.commitMany?.bind(store);
+  if (!commitMany) return (input) => store.commit(input);
+  let queue: { input: CommitInput; resolve: () => void; reject: (e: Error) => void }[] = [];
+  let busy = false;
+  const flush = async (): Promise<void> => {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, maxBatch);
+      queue = queue.slice(batch.length);
+      try {
+        const outcomes = await commitMany(batch.map((b) => b.input));
+        batch.forEach((b, i) => {
+          const e = outcomes[i];
+          if (e) b.reject(e);
+          else b.resolve();
+        });
+      } catch (e) {
+        for (const b of batch) b.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    busy = false;
+  };
+  return (input) =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ input, resolve, reject });
+      if (busy) return;
+      busy = true;
+      setImmediate(() => void flush());
+    });
+}
+
 export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' | 'ids'>): CaseEngine {
   const cache = new Map<string, CaseRecord>();
   const queues = new Map<string, Promise<unknown>>();
+  const commit = groupCommit(svc.cases);
 
   async function load(caseId: string): Promise<CaseRecord | null> {
     const hit = cache.get(caseId);
@@ -90,7 +128,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     if (stored.length > 0 || o.create) {
       const extra = o.extra?.(next, stored) ?? {};
       const create = o.create ? (typeof o.create.data === 'function' ? o.create.data(stored) : o.create.data) : undefined;
-      await svc.cases.commit({
+      await commit({
         caseId: o.caseId,
         expectedVersion: rec ? rec.version : null,
         state: next,

@@ -62,6 +62,13 @@ export interface CaseStore {
   load(caseId: string): Promise<CaseRecord | null>;
   /** Appends events with their projections and audit entries; throws VersionConflict on a race. */
   commit(input: CommitInput): Promise<void>;
+  /**
+   * Group commit: several commands' writes (of different cases) in one transaction, so that
+   * one flush to disk covers them all. Answers per input: null once committed, or the error
+   * that input alone gets (a failed input writes nothing). Optional: without it, one
+   * transaction per command.
+   */
+  commitMany?(inputs: readonly CommitInput[]): Promise<(Error | null)[]>;
   readStream(caseId: string, stream: string, after: number, limit: number): Promise<StoredEvent[]>;
   item(caseId: string, messageId: string): Promise<ItemMeta | null>;
   agreement(caseId: string): Promise<{ text: string; hash: string } | null>;

@@ -1,7 +1,7 @@
 import { type AuditEntry, type CaseState, type ItemMeta, type Label, sealEntry, type StoredEvent, GENESIS } from '@caucus/domain';
 import type { Kysely, Transaction } from 'kysely';
 import { sha256 } from '../platform.ts';
-import type { CaseStore, InvitationRow } from '../services/ports.ts';
+import type { CaseStore, CommitInput, InvitationRow } from '../services/ports.ts';
 import { VersionConflict } from '../services/ports.ts';
 import type { Database } from './schema.ts';
 
@@ -34,113 +34,141 @@ export function caseRepository(db: Kysely<Database>): CaseStore {
     }
   }
 
+  /** One command's writes: events, contents, projections, audit, the case row, idempotency. */
+  async function write(trx: Transaction<Database>, input: CommitInput): Promise<void> {
+    const { caseId, state, events, now } = input;
+    let seq = 0;
+    let prev = GENESIS;
+    if (input.expectedVersion === null) {
+      const c = input.create;
+      if (!c) throw new Error('creating a case needs its creation data');
+      await trx
+        .insertInto('cases')
+        .values({
+          id: caseId,
+          created_by: c.createdBy,
+          status: state.status,
+          title: state.title,
+          reference: state.reference,
+          regime: state.regime,
+          created_at: now,
+          state: JSON.stringify(state),
+          version: 1,
+          audit_seq: 0,
+          audit_hash: GENESIS,
+        })
+        .execute();
+      await trx.insertInto('agreements').values({ case_id: caseId, hash: state.agreementHash, text: c.agreementText }).execute();
+      if (c.mediators.length > 0)
+        await trx
+          .insertInto('case_mediators')
+          .values(c.mediators.map((m) => ({ case_id: caseId, account_id: m.accountId, participant_id: m.participantId })))
+          .execute();
+    } else {
+      // Claim the next version before writing anything else. On PostgreSQL this locks
+      // the case row, so writers of one case queue here and the loser fails at once;
+      // checking it last let them take event and audit keys in different orders and
+      // deadlock (e.g. start-separate: session then mediators, vs a mediators' note).
+      const head = await trx
+        .updateTable('cases')
+        .set({ version: input.expectedVersion + 1 })
+        .where('id', '=', caseId)
+        .where('version', '=', input.expectedVersion)
+        .returning(['audit_seq', 'audit_hash'])
+        .executeTakeFirst();
+      if (!head) throw new VersionConflict('case changed concurrently');
+      seq = head.audit_seq;
+      prev = head.audit_hash;
+    }
+    for (const e of events) {
+      await trx
+        .insertInto('events')
+        .values({ case_id: caseId, stream: e.stream, position: e.position, id: e.id, type: e.type, actor_id: e.actorId, at: e.at, data: JSON.stringify(e.data) })
+        .execute();
+      if (e.content) await trx.insertInto('contents').values({ event_id: e.id, case_id: caseId, body: JSON.stringify(e.content) }).execute();
+      await project(trx, caseId, e);
+      seq += 1;
+      const entry = sealEntry(caseId, { seq, eventId: e.id, type: e.type, actorId: e.actorId, stream: e.stream, at: e.at, contentHash: contentHash(e), prevHash: prev }, sha256);
+      prev = entry.hash;
+      await trx
+        .insertInto('audit')
+        .values({
+          case_id: caseId,
+          seq,
+          event_id: entry.eventId,
+          type: entry.type,
+          actor_id: entry.actorId,
+          stream: entry.stream,
+          at: entry.at,
+          content_hash: entry.contentHash,
+          prev_hash: entry.prevHash,
+          hash: entry.hash,
+        })
+        .execute();
+    }
+    await trx.updateTable('cases').set({ state: JSON.stringify(state), status: state.status, audit_seq: seq, audit_hash: prev }).where('id', '=', caseId).execute();
+    const ending = [...(input.endInvitationsOf ?? [])];
+    if (ending.length > 0)
+      await trx
+        .updateTable('invitations')
+        .set({ revoked_at: now })
+        .where('case_id', '=', caseId)
+        .where('participant_id', 'in', ending)
+        .where('revoked_at', 'is', null)
+        .execute();
+    for (const inv of input.invitations ?? [])
+      await trx
+        .insertInto('invitations')
+        .values({ token_hash: inv.tokenHash, case_id: caseId, participant_id: inv.participantId, created_at: now, expires_at: inv.expiresAt, revoked_at: null, redeemed_at: null })
+        .execute();
+    const sessionsOf = [...(input.endSessionsOf ?? [])];
+    if (sessionsOf.length > 0)
+      await trx.updateTable('auth_sessions').set({ revoked_at: now }).where('participant_id', 'in', sessionsOf).where('revoked_at', 'is', null).execute();
+    if (input.idempotency) {
+      const i = input.idempotency;
+      await trx.insertInto('idempotency').values({ scope: i.scope, key: i.key, request_hash: i.requestHash, response: i.response, created_at: now }).execute();
+    }
+  }
+
+  const asConflict = (e: unknown): unknown => (e instanceof VersionConflict ? e : isUniqueViolation(e) ? new VersionConflict('case changed concurrently') : e);
+
+  async function commit(input: CommitInput): Promise<void> {
+    try {
+      await db.transaction().execute((trx) => write(trx, input));
+    } catch (e) {
+      throw asConflict(e);
+    }
+  }
+
   return {
     async load(caseId) {
       const row = await db.selectFrom('cases').select(['state', 'version']).where('id', '=', caseId).executeTakeFirst();
       return row ? { state: JSON.parse(row.state) as CaseState, version: row.version } : null;
     },
 
-    async commit(input) {
-      try {
-        await db.transaction().execute(async (trx) => {
-          const { caseId, state, events, now } = input;
-          let seq = 0;
-          let prev = GENESIS;
-          if (input.expectedVersion === null) {
-            const c = input.create;
-            if (!c) throw new Error('creating a case needs its creation data');
-            await trx
-              .insertInto('cases')
-              .values({
-                id: caseId,
-                created_by: c.createdBy,
-                status: state.status,
-                title: state.title,
-                reference: state.reference,
-                regime: state.regime,
-                created_at: now,
-                state: JSON.stringify(state),
-                version: 1,
-                audit_seq: 0,
-                audit_hash: GENESIS,
-              })
-              .execute();
-            await trx.insertInto('agreements').values({ case_id: caseId, hash: state.agreementHash, text: c.agreementText }).execute();
-            if (c.mediators.length > 0)
-              await trx
-                .insertInto('case_mediators')
-                .values(c.mediators.map((m) => ({ case_id: caseId, account_id: m.accountId, participant_id: m.participantId })))
-                .execute();
-          } else {
-            // Claim the next version before writing anything else. On PostgreSQL this locks
-            // the case row, so writers of one case queue here and the loser fails at once;
-            // checking it last let them take event and audit keys in different orders and
-            // deadlock (e.g. start-separate: session then mediators, vs a mediators' note).
-            const head = await trx
-              .updateTable('cases')
-              .set({ version: input.expectedVersion + 1 })
-              .where('id', '=', caseId)
-              .where('version', '=', input.expectedVersion)
-              .returning(['audit_seq', 'audit_hash'])
-              .executeTakeFirst();
-            if (!head) throw new VersionConflict('case changed concurrently');
-            seq = head.audit_seq;
-            prev = head.audit_hash;
-          }
-          for (const e of events) {
-            await trx
-              .insertInto('events')
-              .values({ case_id: caseId, stream: e.stream, position: e.position, id: e.id, type: e.type, actor_id: e.actorId, at: e.at, data: JSON.stringify(e.data) })
-              .execute();
-            if (e.content) await trx.insertInto('contents').values({ event_id: e.id, case_id: caseId, body: JSON.stringify(e.content) }).execute();
-            await project(trx, caseId, e);
-            seq += 1;
-            const entry = sealEntry(caseId, { seq, eventId: e.id, type: e.type, actorId: e.actorId, stream: e.stream, at: e.at, contentHash: contentHash(e), prevHash: prev }, sha256);
-            prev = entry.hash;
-            await trx
-              .insertInto('audit')
-              .values({
-                case_id: caseId,
-                seq,
-                event_id: entry.eventId,
-                type: entry.type,
-                actor_id: entry.actorId,
-                stream: entry.stream,
-                at: entry.at,
-                content_hash: entry.contentHash,
-                prev_hash: entry.prevHash,
-                hash: entry.hash,
-              })
-              .execute();
-          }
-          await trx.updateTable('cases').set({ state: JSON.stringify(state), status: state.status, audit_seq: seq, audit_hash: prev }).where('id', '=', caseId).execute();
-          const ending = [...(input.endInvitationsOf ?? [])];
-          if (ending.length > 0)
-            await trx
-              .updateTable('invitations')
-              .set({ revoked_at: now })
-              .where('case_id', '=', caseId)
-              .where('participant_id', 'in', ending)
-              .where('revoked_at', 'is', null)
-              .execute();
-          for (const inv of input.invitations ?? [])
-            await trx
-              .insertInto('invitations')
-              .values({ token_hash: inv.tokenHash, case_id: caseId, participant_id: inv.participantId, created_at: now, expires_at: inv.expiresAt, revoked_at: null, redeemed_at: null })
-              .execute();
-          const sessionsOf = [...(input.endSessionsOf ?? [])];
-          if (sessionsOf.length > 0)
-            await trx.updateTable('auth_sessions').set({ revoked_at: now }).where('participant_id', 'in', sessionsOf).where('revoked_at', 'is', null).execute();
-          if (input.idempotency) {
-            const i = input.idempotency;
-            await trx.insertInto('idempotency').values({ scope: i.scope, key: i.key, request_hash: i.requestHash, response: i.response, created_at: now }).execute();
-          }
-        });
-      } catch (e) {
-        if (e instanceof VersionConflict) throw e;
-        if (isUniqueViolation(e)) throw new VersionConflict('case changed concurrently');
-        throw e;
+    commit,
+
+    async commitMany(inputs) {
+      if (inputs.length > 1) {
+        try {
+          await db.transaction().execute(async (trx) => {
+            for (const input of inputs) await write(trx, input);
+          });
+          return inputs.map(() => null);
+        } catch {
+          // One of them failed, so the transaction wrote nothing: commit each alone, for its own answer.
+        }
       }
+      const out: (Error | null)[] = [];
+      for (const input of inputs) {
+        try {
+          await commit(input);
+          out.push(null);
+        } catch (e) {
+          out.push(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+      return out;
     },
 
     async readStream(caseId, stream, after, limit) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { migrate } from './migrations.ts';
 import type { Database } from './schema.ts';
@@ -16,6 +16,33 @@ export interface Db {
 
 // PostgreSQL returns BIGINT as strings; every bigint here is an epoch-ms time that fits a double.
 pg.types.setTypeParser(20, (v) => Number(v));
+
+/**
+ * Kysely prepares every query anew, and preparing is a good part of a small write's cost
+ * on SQLite: statements are kept and reused (least recently used first out, since SQL texts
+ * vary with the length of value lists). A statement still busy (iterating) is never shared.
+ */
+function reusingStatements(sqlite: SQLite.Database, max = 500): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      const hit = cache.get(text);
+      if (hit && !hit.busy) {
+        cache.delete(text);
+        cache.set(text, hit);
+        return hit;
+      }
+      const st = sqlite.prepare(text);
+      cache.set(text, st);
+      if (cache.size > max) {
+        const oldest = cache.keys().next().value;
+        if (oldest !== undefined) cache.delete(oldest);
+      }
+      return st;
+    },
+  };
+}
 
 /**
  * Opens the store: SQLite in `dataDir` by default, PostgreSQL when a URL is given.
@@ -43,7 +70,7 @@ export async function openDb(opts: { databaseUrl: string | null; dataDir: string
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
   }
   await migrate(kysely as unknown as Kysely<unknown>);
   return { kysely, engine, close: () => kysely.destroy() };
