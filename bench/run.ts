@@ -38,9 +38,10 @@ const pgBase = process.env.BENCH_DATABASE_URL || (flag('pg') ? 'postgres://postg
 const scales = (opt('scales') ?? (quick ? '10,50' : '50,200,1000,2000')).split(',').map(Number);
 const reps = Number(opt('reps') ?? (quick ? 2 : 3));
 const kinds = (opt('only') ?? 'ours,ws,sio').split(',') as Kind[];
-const satMs = Number(opt('sat-s') ?? (quick ? 1.5 : 6)) * 1000;
-const latMs = Number(opt('lat-s') ?? (quick ? 1.5 : 6)) * 1000;
-const window = Number(opt('window') ?? 2);
+const satMs = Number(opt('sat-s') ?? (quick ? 1 : 6)) * 1000;
+const latMs = Number(opt('lat-s') ?? (quick ? 1 : 6)) * 1000;
+/** Closed-loop saturation: about this many messages outstanding in total (at least one per case). */
+const inflight = Number(opt('inflight') ?? 128);
 const fixedRate = opt('rate') ? Number(opt('rate')) : null;
 const prof = flag('prof');
 const pinned = hasTaskset && process.env.BENCH_PINNED === '1';
@@ -51,11 +52,15 @@ interface Child {
   call<T>(req: Request): Promise<T>;
 }
 
+/** Pins every thread of a server child to core 1 (provisioning ran unpinned, on both cores). */
+function pin(c: Child): void {
+  if (pinned && c.proc.pid) spawnSync('taskset', ['-a', '-p', '-c', '1', String(c.proc.pid)], { stdio: 'ignore' });
+}
+
 async function startChild(kind: Kind, env: Record<string, string>): Promise<Child> {
-  const node = [...(kind === 'ours' && prof ? ['--cpu-prof', '--cpu-prof-dir', path.join(here, 'out', 'prof')] : []), '--expose-gc', '--import', 'tsx', path.join(here, 'servers', 'child.ts'), kind];
-  const cmd = pinned ? 'taskset' : process.execPath;
-  const argv = pinned ? ['-c', '1', process.execPath, ...node] : node;
-  const proc = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+  const node = ['--expose-gc', '--import', 'tsx', path.join(here, 'servers', 'child.ts'), kind];
+  const profEnv = prof ? { BENCH_PROF_DIR: path.join(here, 'out', 'prof') } : {};
+  const proc = spawn(process.execPath, node, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...profEnv, ...env } });
   let id = 0;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let ready: () => void = () => undefined;
@@ -119,23 +124,43 @@ interface ScaleResult {
 const num = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
 const ms = (us: number): string => (Number.isFinite(us) ? (us / 1000).toFixed(us < 10_000 ? 2 : 1) : '–');
 
-async function oneRun(kind: Kind, rep: number, satRates: Map<number, number>): Promise<{ results: ScaleResult[]; gateFailures: number; gateSamples: string[]; engine: string }> {
+interface Prepared {
+  readonly kind: Kind;
+  readonly rep: number;
+  readonly child: Child;
+  readonly prov: Provisioned;
+  readonly db: { url: string; drop(): Promise<void> } | null;
+}
+
+/** Starts and provisions a server before any clock starts (several at once, unpinned). */
+async function prepare(kind: Kind, rep: number): Promise<Prepared> {
   const db = kind === 'ours' ? await freshDatabase() : null;
+  const t0 = performance.now();
   const child = await startChild(kind, db ? { BENCH_DATABASE_URL: db.url } : { BENCH_DATABASE_URL: '' });
+  const t1 = performance.now();
+  const prov = await child.call<Provisioned>({ op: 'provision', cases: Math.max(...scales) });
+  console.error(`  ${kind.padEnd(4)} rep ${rep}: server up in ${num(t1 - t0)} ms, provisioned ${Math.max(...scales)} cases in ${num(performance.now() - t1)} ms`);
+  return { kind, rep, child, prov, db };
+}
+
+async function oneRun(p: Prepared, satRates: Map<number, number>): Promise<{ results: ScaleResult[]; gateFailures: number; gateSamples: string[]; engine: string }> {
+  const { kind, rep, child, prov, db } = p;
+  pin(child);
   const results: ScaleResult[] = [];
   let load: Load | null = null;
   try {
-    const prov = await child.call<Provisioned>({ op: 'provision', cases: Math.max(...scales) });
     const transport = transportFor(kind, prov);
     load = new Load(transport, { movesPerS: Number(opt('moves-per-s') ?? 100), minStepMs: quick ? 500 : 1500 });
     const mem0 = await child.call<Mem>({ op: 'mem' });
     for (const n of scales) {
+      const tc = performance.now();
       await load.connect(prov.cases.slice(load.connected, n));
+      console.error(`  ${kind.padEnd(4)} rep ${rep}: ${n * 5} clients live in ${num(performance.now() - tc)} ms`);
       await new Promise((r) => setTimeout(r, 300));
       const m = await child.call<Mem>({ op: 'mem' });
       const conns = n * 5;
       await child.call({ op: 'phase-start' });
-      const sat = await load.saturate(satMs, window);
+      const sat = await load.saturate(satMs, Math.max(1, Math.ceil(inflight / n)));
       const satServer = await child.call<PhaseStats>({ op: 'phase-end' });
       // Fixed offered load: half of ours' saturation at this scale (same absolute rate for the baselines).
       const msgRate = fixedRate ?? (kind === 'ours' ? (sat.messages / sat.wallMs) * 1000 * 0.5 : (satRates.get(n) ?? (sat.messages / sat.wallMs) * 1000 * 0.5));
@@ -190,10 +215,19 @@ const all: ScaleResult[] = [];
 let gateFailures = 0;
 const gateSamples: string[] = [];
 let engine = '';
+// Every server is started and provisioned first, a few at a time; then the runs alternate.
+const plan = Array.from({ length: reps }, (_, i) => kinds.map((kind) => ({ kind, rep: i + 1 }))).flat();
+const prepared: Promise<Prepared>[] = [];
+for (let i = 0; i < plan.length; i += 3) {
+  const batch = plan.slice(i, i + 3).map((x) => prepare(x.kind, x.rep));
+  prepared.push(...batch);
+  await Promise.all(batch);
+}
 for (let rep = 1; rep <= reps; rep++) {
   const satRates = new Map<number, number>();
   for (const kind of kinds) {
-    const r = await oneRun(kind, rep, satRates);
+    const p = await (prepared[plan.findIndex((x) => x.kind === kind && x.rep === rep)] as Promise<Prepared>);
+    const r = await oneRun(p, satRates);
     all.push(...r.results);
     gateFailures += r.gateFailures;
     gateSamples.push(...r.gateSamples);
@@ -326,7 +360,7 @@ fs.writeFileSync(
       loadAvgAfter: os.loadavg(),
       node: process.version,
       cpus: os.cpus().length,
-      config: { scales, reps, kinds, satMs, latMs, window, fixedRate },
+      config: { scales, reps, kinds, satMs, latMs, inflight, fixedRate },
       rows: rows.map((r) => ({
         ...r,
         lat: { p50: r.lat.quantile(0.5), p99: r.lat.quantile(0.99), p999: r.lat.quantile(0.999), count: r.lat.count, unit: 'us' },

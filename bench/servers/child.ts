@@ -3,6 +3,9 @@
  * orchestrator over IPC: provision, memory (after a full GC), and per-phase CPU time
  * and event-loop delay measured here, inside the server process.
  */
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Envelope, Kind, Mem, PhaseStats, Reply, Request, Target } from '../lib/types.ts';
 
@@ -37,6 +40,15 @@ const eld = monitorEventLoopDelay({ resolution: 5 });
 eld.enable();
 let phaseCpu = process.cpuUsage();
 let phaseT0 = performance.now();
+// With BENCH_PROF_DIR, the V8 CPU profiler (what --cpu-prof uses) records each measured phase only.
+const profDir = process.env.BENCH_PROF_DIR || null;
+const inspector = profDir ? new Session() : null;
+if (inspector) {
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.setSamplingInterval', { interval: 200 });
+}
+let phaseNo = 0;
 
 async function handle(req: Request): Promise<unknown> {
   switch (req.op) {
@@ -45,6 +57,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'mem':
       return mem();
     case 'phase-start':
+      if (inspector) await inspector.post('Profiler.start');
       eld.reset();
       phaseCpu = process.cpuUsage();
       phaseT0 = performance.now();
@@ -58,6 +71,11 @@ async function handle(req: Request): Promise<unknown> {
         eldP99: eld.percentile(99) / 1e6,
         eldMax: eld.max / 1e6,
       };
+      if (inspector && profDir) {
+        const { profile } = await inspector.post('Profiler.stop');
+        fs.mkdirSync(profDir, { recursive: true });
+        fs.writeFileSync(path.join(profDir, `${kind}-${process.pid}-phase${++phaseNo}.cpuprofile`), JSON.stringify(profile));
+      }
       return s;
     }
     case 'stop':
