@@ -37,7 +37,8 @@ export async function startServer(config: Config, opts: { clock?: Clock; ids?: I
   });
   const hub = new Hub({ clock });
   const svc: Services = {
-    cases: caseRepository(db.kysely),
+    // PostgreSQL has a pool of connections: several group commits may be written at once.
+    cases: caseRepository(db.kysely, { commitLanes: db.engine === 'postgres' ? 4 : 1 }),
     accounts: accountRepository(db.kysely),
     publisher: hub,
     clock,

@@ -55,9 +55,13 @@ export interface CaseEngine {
 function groupCommit(store: CaseStore, maxBatch = 256): (input: CommitInput) => Promise<void> {
   const commitMany = store.commitMany?.bind(store);
   if (!commitMany) return (input) => store.commit(input);
+  const lanes = Math.max(1, store.commitLanes ?? 1);
   let queue: { input: CommitInput; resolve: () => void; reject: (e: Error) => void }[] = [];
-  let busy = false;
-  const flush = async (): Promise<void> => {
+  let running = 0;
+  let scheduled = false;
+  // A lane writes one batch at a time until the queue is empty. A case has at most one
+  // commit in flight (its commands run in turn), so lanes never hold the same case.
+  const lane = async (): Promise<void> => {
     while (queue.length > 0) {
       const batch = queue.slice(0, maxBatch);
       queue = queue.slice(batch.length);
@@ -72,14 +76,21 @@ function groupCommit(store: CaseStore, maxBatch = 256): (input: CommitInput) => 
         for (const b of batch) b.reject(e instanceof Error ? e : new Error(String(e)));
       }
     }
-    busy = false;
+    running -= 1;
+  };
+  const start = (): void => {
+    scheduled = false;
+    while (running < lanes && queue.length > 0) {
+      running += 1;
+      void lane();
+    }
   };
   return (input) =>
     new Promise<void>((resolve, reject) => {
       queue.push({ input, resolve, reject });
-      if (busy) return;
-      busy = true;
-      setImmediate(() => void flush());
+      if (running >= lanes || scheduled) return;
+      scheduled = true;
+      setImmediate(start);
     });
 }
 

@@ -69,6 +69,8 @@ export interface CaseStore {
    * transaction per command.
    */
   commitMany?(inputs: readonly CommitInput[]): Promise<(Error | null)[]>;
+  /** How many group commits may be written at once (1 unless the store has several connections). */
+  readonly commitLanes?: number;
   readStream(caseId: string, stream: string, after: number, limit: number): Promise<StoredEvent[]>;
   item(caseId: string, messageId: string): Promise<ItemMeta | null>;
   agreement(caseId: string): Promise<{ text: string; hash: string } | null>;

@@ -22,7 +22,7 @@ const toInvitation = (r: Database['invitations']): InvitationRow => ({
   redeemedAt: r.redeemed_at,
 });
 
-export function caseRepository(db: Kysely<Database>): CaseStore {
+export function caseRepository(db: Kysely<Database>, opts: { readonly commitLanes?: number } = {}): CaseStore {
   async function project(trx: Transaction<Database>, caseId: string, e: StoredEvent): Promise<void> {
     if (e.type === 'message.posted') {
       await trx
@@ -147,6 +147,7 @@ export function caseRepository(db: Kysely<Database>): CaseStore {
     },
 
     commit,
+    commitLanes: opts.commitLanes ?? 1,
 
     async commitMany(inputs) {
       if (inputs.length > 1) {
