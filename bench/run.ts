@@ -280,7 +280,7 @@ for (const n of scales)
       latDps: rs.map((r) => dps(r.lat)),
       lat: rs.reduce((h, r) => h.merge(r.lat.latency), new Histogram()),
       ack: rs.reduce((h, r) => h.merge(r.lat.ack), new Histogram()),
-      move: rs.reduce((h, r) => h.merge(r.lat.move).merge(r.sat.move), new Histogram()),
+      move: rs.reduce((h, r) => h.merge(r.lat.move), new Histogram()), // at the fixed load, like the other latencies
       eldP99: rs.map((r) => r.lat.server.eldP99),
       memRss: rs.map((r) => r.memPerConnRss / 1024),
       memHeap: rs.map((r) => r.memPerConnHeap / 1024),
