@@ -26,6 +26,23 @@ export interface Connection {
   closed: boolean;
 }
 
+/** Which live connections a change of access concerns. */
+export interface DisconnectMatch {
+  readonly caseId?: string;
+  readonly participantIds?: readonly string[];
+  readonly accountId?: string;
+  readonly sessionHash?: string;
+}
+
+const concerns = (match: DisconnectMatch, c: Pick<Connection, 'caseId' | 'participantId' | 'accountId' | 'sessionHash'>): boolean =>
+  (!match.caseId || match.caseId === c.caseId) &&
+  ((match.participantIds?.includes(c.participantId) ?? false) ||
+    (match.accountId !== undefined && c.accountId === match.accountId) ||
+    (match.sessionHash !== undefined && c.sessionHash === match.sessionHash));
+
+/** How many recent access changes are remembered for upgrades still in flight. */
+const REMEMBERED_CUTS = 1000;
+
 /**
  * The visibility oracle's answers, computed once per stream and membership version and
  * then looked up per connection. Whether someone may observe a stream depends only on the
@@ -92,6 +109,9 @@ export class Hub implements Publisher {
   private readonly presence = new Map<string, Map<string, string>>(); // caseId → stream → serialised list
   private readonly maxBuffered: number;
   private readonly maxPending: number;
+  /** Recent access changes, numbered, so that an upgrade authenticated before one cannot attach after it (C7). */
+  private readonly cuts: { readonly no: number; readonly match: DisconnectMatch }[] = [];
+  private cutNo = 0;
 
   constructor(private readonly opts: HubOptions) {
     this.maxBuffered = opts.maxBufferedBytes ?? 1 << 20;
@@ -104,14 +124,24 @@ export class Hub implements Publisher {
     return n;
   }
 
-  attach(conn: Omit<Connection, 'sent' | 'pending' | 'lastTyping' | 'closed' | 'focus'>, state: CaseState): Connection {
+  /**
+   * A mark to take before authenticating an upgrade, and to hand to `attach`: a session
+   * checked while valid can be revoked (its connections disconnected) before the upgrade
+   * attaches, and the revocation would then miss the new connection (C7).
+   */
+  mark(): number {
+    return this.cutNo;
+  }
+
+  attach(conn: Omit<Connection, 'sent' | 'pending' | 'lastTyping' | 'closed' | 'focus'>, state: CaseState, since?: number): Connection {
     const c: Connection = { ...conn, focus: null, sent: new Map(), pending: [], lastTyping: new Map(), closed: false };
     let set = this.byCase.get(c.caseId);
     if (!set) this.byCase.set(c.caseId, (set = new Set()));
     set.add(c);
     if (!this.states.has(c.caseId)) this.states.set(c.caseId, state);
-    // A member who lost access between the upgrade and now gets nothing (C7).
-    if (!activeMember(this.states.get(c.caseId) ?? state, c.participantId)) {
+    // A member who lost access between the upgrade and now gets nothing (C7): removed from
+    // the case (state), or revoked / signed out since the upgrade was authenticated (cuts).
+    if (!activeMember(this.states.get(c.caseId) ?? state, c.participantId) || (since !== undefined && this.cutSince(since, c))) {
       this.close(c, CloseCode.accessChanged, 'access changed');
       return c;
     }
@@ -188,17 +218,20 @@ export class Hub implements Publisher {
     if (membershipChanged(before, state)) this.updatePresence(caseId);
   }
 
-  disconnect(match: { caseId?: string; participantIds?: readonly string[]; accountId?: string; sessionHash?: string }): void {
+  disconnect(match: DisconnectMatch): void {
+    this.cuts.push({ no: ++this.cutNo, match });
+    if (this.cuts.length > REMEMBERED_CUTS) this.cuts.shift();
     for (const [caseId, set] of this.byCase) {
       if (match.caseId && caseId !== match.caseId) continue;
-      for (const c of [...set]) {
-        const hit =
-          (match.participantIds?.includes(c.participantId) ?? false) ||
-          (match.accountId !== undefined && c.accountId === match.accountId) ||
-          (match.sessionHash !== undefined && c.sessionHash === match.sessionHash);
-        if (hit) this.close(c, CloseCode.accessChanged, 'access changed');
-      }
+      for (const c of [...set]) if (concerns(match, c)) this.close(c, CloseCode.accessChanged, 'access changed');
     }
+  }
+
+  /** Whether an access change since `mark` concerns this connection (when in doubt, yes: it reconnects). */
+  private cutSince(mark: number, c: Connection): boolean {
+    const oldest = this.cuts[0]?.no ?? this.cutNo + 1;
+    if (mark < oldest - 1) return true;
+    return this.cuts.some((x) => x.no > mark && concerns(x.match, c));
   }
 
   focus(c: Connection, stream: string | null): void {

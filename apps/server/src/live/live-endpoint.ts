@@ -41,6 +41,9 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
       const m = LIVE_PATH.exec(url.pathname);
       if (!m?.[1]) return refuse(socket, 404, 'Not Found');
       if (!sameOrigin(req.headers, publicOrigin)) return refuse(socket, 403, 'Forbidden');
+      // Taken before the session is checked: a revocation or sign-out that lands while this
+      // upgrade is in flight would otherwise miss the connection it is about to open (C7).
+      const mark = o.hub.mark();
       const principal = await resolvePrincipal(o.accounts, o.clock, req.headers, url.searchParams.get('as'));
       if (!principal) return refuse(socket, 401, 'Unauthorized');
       const rec = await o.engine.load(m[1]);
@@ -57,6 +60,7 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
         const conn = o.hub.attach(
           { socket: ws, caseId: state.id, participantId, accountId: principal.kind === 'account' ? principal.account.id : null, sessionHash: principal.sessionHash },
           state,
+          mark,
         );
         if (conn.closed) return;
         conns.set(ws, conn);

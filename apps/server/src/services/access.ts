@@ -1,4 +1,5 @@
 import { activeMember, type CaseState, DomainError, notFound, type Participant } from '@caucus/domain';
+import type { Services } from './context.ts';
 import type { Account } from './ports.ts';
 
 /**
@@ -28,6 +29,17 @@ export function memberOf(state: CaseState, principal: Principal | null): Partici
   const p = participantOf(state, principal);
   if (!activeMember(state, p.id)) throw new DomainError('agreement_required', 'Accept the agreement to mediate first.');
   return p;
+}
+
+/**
+ * Confirms that the principal's session still stands. A request is authenticated when it
+ * arrives, but a revocation or sign-out can commit while it runs: commands call this in
+ * turn with the case's other commands, and reads after reading, so that nothing done or
+ * read after the change is acknowledged reaches the person whose access ended (C7).
+ */
+export async function confirmSession(svc: Pick<Services, 'accounts' | 'clock'>, principal: Principal | null): Promise<void> {
+  if (!principal || !(await svc.accounts.session(principal.sessionHash, svc.clock.now())))
+    throw new DomainError('unauthenticated', 'Sign in or open your personal invitation link.');
 }
 
 export function requireAccount(principal: Principal | null, role?: 'admin' | 'mediator'): Account {

@@ -1,7 +1,7 @@
 import { type Command, notFound, timeBalance, verifyChain, DomainError } from '@caucus/domain';
 import type { CaseView } from '@caucus/protocol';
 import { sha256 } from '../platform.ts';
-import { memberOf, type Principal } from './access.ts';
+import { confirmSession, memberOf, type Principal } from './access.ts';
 import type { CaseEngine, Idempotency } from './case-engine.ts';
 import { caseViewFor } from './case-view.ts';
 import type { Services } from './context.ts';
@@ -28,6 +28,7 @@ export async function runCaseCommand(
     actorId: me.id,
     command,
     idempotency,
+    authorize: () => confirmSession(svc, principal),
     item:
       command.type === 'set-label'
         ? (state) => (state.id === caseId ? svc.cases.item(caseId, command.input.messageId) : Promise.resolve(null))
@@ -49,7 +50,9 @@ export async function caseView(svc: Services, engine: CaseEngine, principal: Pri
   const rec = await engine.load(caseId);
   if (!rec) throw notFound('No such case.');
   const me = memberOf(rec.state, principal);
-  return caseViewFor(rec.state, me.id, svc.clock.now());
+  const view = caseViewFor(rec.state, me.id, svc.clock.now());
+  await confirmSession(svc, principal); // C7: nothing read after a revocation
+  return view;
 }
 
 const requireMediatorOf = async (engine: CaseEngine, principal: Principal | null, caseId: string) => {

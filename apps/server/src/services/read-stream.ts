@@ -1,7 +1,7 @@
 import { mayObserve, notFound } from '@caucus/domain';
 import type { EventView } from '@caucus/protocol';
 import type { Principal } from './access.ts';
-import { memberOf } from './access.ts';
+import { confirmSession, memberOf } from './access.ts';
 import type { CaseEngine } from './case-engine.ts';
 import { eventView, mayObserveEvent } from './case-view.ts';
 import type { Services } from './context.ts';
@@ -18,6 +18,9 @@ export async function readStream(
   const me = memberOf(rec.state, principal);
   if (!mayObserve(rec.state, me.id, { stream: q.stream })) throw notFound('No such room.'); // C9
   const events = await svc.cases.readStream(q.caseId, q.stream, q.after, q.limit);
+  // C7: read first, then confirm the session: what was read predates any revocation that
+  // this check does not see.
+  await confirmSession(svc, principal);
   return {
     events: events.filter((e) => mayObserveEvent(rec.state, me.id, e)).map(eventView),
     head: rec.state.heads[q.stream] ?? 0,
