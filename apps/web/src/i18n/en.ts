@@ -286,6 +286,8 @@ export const en = {
   'requests.acceptFor': 'Accept and go to {side}',
   'requests.later': 'Later',
   'requests.decline': 'Decline',
+  'requests.reply': 'Reply (optional)',
+  'requests.replyHint': 'Sent with Later or Decline; only that side and the mediators read it.',
 
   'balance.title': 'Time with each side',
   'balance.side': 'Side',

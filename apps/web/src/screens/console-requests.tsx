@@ -1,17 +1,20 @@
 import type { CaseView } from '@caucus/protocol';
 import { endpoints } from '../api/endpoints.ts';
-import { Button, Notice } from '../components/ui.tsx';
+import { useState } from 'react';
+import { Button, Field, Notice } from '../components/ui.tsx';
 import { t } from '../i18n/index.ts';
 import { formatTime } from '../lib/format.ts';
 import { useAction } from '../lib/hooks.ts';
 import { nameOf, sideName, type CaucusRequestItem } from '../live/selectors.ts';
 
-/** The queue of caucus requests: accept (go to that side), later, decline. */
+/** The queue of caucus requests: accept (go to that side), later or decline with an optional reply. */
 export function RequestQueue(props: { caseId: string; view: CaseView; requests: readonly CaucusRequestItem[] }) {
   const act = useAction();
+  // The optional reply goes with "Later" and "Decline": the side reads it in its own room.
+  const [replies, setReplies] = useState<Record<string, string>>({});
   const waiting = props.requests.filter((r) => r.status === 'open' || r.status === 'deferred');
   const answer = (r: CaucusRequestItem, a: 'accepted' | 'declined' | 'deferred') =>
-    void act.run(async () => void (await endpoints.command(props.caseId, `/caucus-requests/${encodeURIComponent(r.requestId)}/answer`, { answer: a, reply: null })));
+    void act.run(async () => void (await endpoints.command(props.caseId, `/caucus-requests/${encodeURIComponent(r.requestId)}/answer`, { answer: a, reply: (replies[r.requestId] ?? '').trim() || null })));
   return (
     <section className="panel" aria-labelledby="requests-h">
       <h2 id="requests-h">
@@ -29,6 +32,13 @@ export function RequestQueue(props: { caseId: string; view: CaseView; requests: 
               </span>
             </p>
             {r.reason ? <p className="request-reason">{r.reason}</p> : null}
+            <Field
+              label={t('requests.reply')}
+              hint={t('requests.replyHint')}
+              value={replies[r.requestId] ?? ''}
+              onChange={(v) => setReplies((old) => ({ ...old, [r.requestId]: v }))}
+              maxLength={1000}
+            />
             <div className="actions">
               <Button small variant="primary" onClick={() => answer(r, 'accepted')} busy={act.busy} ariaLabel={t('requests.acceptFor', { side: sideName(props.view, r.sideId) })}>
                 {t('requests.accept')}

@@ -74,7 +74,7 @@ export function PartyActions(props: {
             </>
           )}
           {last && last.status === 'declined' ? <p className="muted small">{t('party.requestDeclined')}{last.reply ? ` ${t('party.mediatorReplied', { reply: last.reply })}` : ''}</p> : null}
-          {last && last.status === 'deferred' ? <p className="muted small">{t('party.requestDeferred')}</p> : null}
+          {last && last.status === 'deferred' ? <p className="muted small">{t('party.requestDeferred')}{last.reply ? ` ${t('party.mediatorReplied', { reply: last.reply })}` : ''}</p> : null}
         </div>
       ) : null}
       {act.error ? <Notice kind="error">{act.error}</Notice> : null}
