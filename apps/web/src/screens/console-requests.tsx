@@ -1,6 +1,6 @@
 import type { CaseView } from '@caucus/protocol';
 import { endpoints } from '../api/endpoints.ts';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Button, Field, Notice } from '../components/ui.tsx';
 import { t } from '../i18n/index.ts';
 import { formatTime } from '../lib/format.ts';
@@ -13,11 +13,16 @@ export function RequestQueue(props: { caseId: string; view: CaseView; requests: 
   // The optional reply goes with "Later" and "Decline": the side reads it in its own room.
   const [replies, setReplies] = useState<Record<string, string>>({});
   const waiting = props.requests.filter((r) => r.status === 'open' || r.status === 'deferred');
+  const heading = useRef<HTMLHeadingElement>(null);
   const answer = (r: CaucusRequestItem, a: 'accepted' | 'declined' | 'deferred') =>
-    void act.run(async () => void (await endpoints.command(props.caseId, `/caucus-requests/${encodeURIComponent(r.requestId)}/answer`, { answer: a, reply: (replies[r.requestId] ?? '').trim() || null })));
+    void act.run(async () => {
+      await endpoints.command(props.caseId, `/caucus-requests/${encodeURIComponent(r.requestId)}/answer`, { answer: a, reply: (replies[r.requestId] ?? '').trim() || null });
+      // The answered request's buttons go away: focus returns to the queue's heading (Accept moves to the room instead).
+      if (a !== 'accepted') heading.current?.focus();
+    });
   return (
     <section className="panel" aria-labelledby="requests-h">
-      <h2 id="requests-h">
+      <h2 id="requests-h" ref={heading} tabIndex={-1}>
         {t('requests.title')} {waiting.length > 0 ? <span className="count">{waiting.length}</span> : null}
       </h2>
       {waiting.length === 0 ? <p className="muted small">{t('requests.none')}</p> : null}

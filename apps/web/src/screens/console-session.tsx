@@ -1,5 +1,5 @@
 import type { CaseView } from '@caucus/protocol';
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import { endpoints } from '../api/endpoints.ts';
 import { Button, Notice } from '../components/ui.tsx';
 import { t } from '../i18n/index.ts';
@@ -19,6 +19,12 @@ export function SessionControls(props: { caseId: string; view: CaseView; serverN
   const [purpose, setPurpose] = useState('');
   const [countdown, setCountdown] = useState<number>(60);
   const [choosing, setChoosing] = useState(false);
+  const stack = useRef<HTMLDivElement>(null);
+  // Cancel removes the form: focus returns to the button that opened it ("Start separate sessions", first in the stack).
+  const cancelChoosing = () => {
+    setChoosing(false);
+    window.setTimeout(() => stack.current?.querySelector('button')?.focus(), 0);
+  };
   const cmd = (path: string, body: unknown = {}) => void act.run(async () => void (await endpoints.command(caseId, path, body)));
   const { mediatorRoom, since, reconveneAt } = view.session;
   const readySides = view.session.ready.map((s) => sideName(view, s));
@@ -43,7 +49,7 @@ export function SessionControls(props: { caseId: string; view: CaseView; serverN
         {phaseText}
       </p>
       {readySides.length > 0 ? <p className="ready-line">{t('session.ready', { sides: readySides.join(', ') })}</p> : null}
-      <div className="control-stack">
+      <div className="control-stack" ref={stack}>
         {phase === 'none' ? (
           <Button variant="primary" onClick={() => cmd('/session/start')} busy={act.busy}>
             {t('session.start')}
@@ -60,7 +66,8 @@ export function SessionControls(props: { caseId: string; view: CaseView; serverN
             <legend>{t('session.separateFirst')}</legend>
             {view.sides.map((s) => (
               <label className="check" key={s.id}>
-                <input type="radio" name={`${id}-side`} value={s.id} checked={firstSide === s.id} onChange={() => setFirstSide(s.id)} />
+                {/* The button that opened this form is gone: focus moves to the chosen side, the form's first control. */}
+                <input type="radio" name={`${id}-side`} value={s.id} checked={firstSide === s.id} onChange={() => setFirstSide(s.id)} autoFocus={firstSide === s.id} />
                 <span>{s.name}</span>
               </label>
             ))}
@@ -85,7 +92,7 @@ export function SessionControls(props: { caseId: string; view: CaseView; serverN
               >
                 {t('session.separateGo', { side: sideName(view, firstSide) })}
               </Button>
-              <Button variant="quiet" onClick={() => setChoosing(false)}>
+              <Button variant="quiet" onClick={cancelChoosing}>
                 {t('common.cancel')}
               </Button>
             </div>
