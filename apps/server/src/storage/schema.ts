@@ -115,3 +115,19 @@ export interface Database {
   audit: AuditTable;
   idempotency: IdempotencyTable;
 }
+
+/** Every table, for whole-store checks (tests compare the store before and after a request). */
+export const TABLES = [
+  'accounts',
+  'auth_sessions',
+  'account_tokens',
+  'cases',
+  'agreements',
+  'case_mediators',
+  'events',
+  'contents',
+  'items',
+  'invitations',
+  'audit',
+  'idempotency',
+] as const satisfies readonly (keyof Database)[];

@@ -3,26 +3,13 @@ import { ErrorBody } from '@caucus/protocol';
 import { sql } from 'kysely';
 import { expect, vi } from 'vitest';
 import WebSocket from 'ws';
-import type { Database } from '../../src/storage/schema.ts';
+import { TABLES } from '../../src/storage/schema.ts';
 import { createAccount } from '../../src/services/accounts.ts';
 import { join, sampleCase, type Browser, type Joined, type LiveClient, type Res, type TestServer } from '../harness.ts';
 
 /** Shared helpers of the edge tests: raw requests, store snapshots, C7 ordering probes. */
 
-export const TABLES = [
-  'accounts',
-  'auth_sessions',
-  'account_tokens',
-  'cases',
-  'agreements',
-  'case_mediators',
-  'events',
-  'contents',
-  'items',
-  'invitations',
-  'audit',
-  'idempotency',
-] as const satisfies readonly (keyof Database)[];
+export { TABLES };
 export type Table = (typeof TABLES)[number];
 
 /** Every row of every table, each row serialised and the rows sorted: a picture of the store. */

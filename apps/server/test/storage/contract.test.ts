@@ -7,7 +7,7 @@ import { accountRepository } from '../../src/storage/account.repository.ts';
 import { caseRepository } from '../../src/storage/case.repository.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrations.ts';
-import type { Database } from '../../src/storage/schema.ts';
+import { TABLES } from '../../src/storage/schema.ts';
 import { cmd, openCase, T0 } from './case-driver.ts';
 import { ENGINES, postgresEngine, type StoreTarget } from './engines.ts';
 import { warnIfPostgresSkipped } from './pg.ts';
@@ -18,20 +18,6 @@ import { warnIfPostgresSkipped } from './pg.ts';
  */
 warnIfPostgresSkipped('storage contract');
 
-const TABLES = [
-  'accounts',
-  'auth_sessions',
-  'account_tokens',
-  'cases',
-  'agreements',
-  'case_mediators',
-  'events',
-  'contents',
-  'items',
-  'invitations',
-  'audit',
-  'idempotency',
-] as const satisfies readonly (keyof Database)[];
 
 async function counts(db: Db): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
