@@ -1,21 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, test } from 'vitest';
 import { join, mediatorAccount, PASSWORD, statusText } from './flows.ts';
-import { captureFailure, DESKTOP, launch, openTab, startServer, unexpectedErrors, type Server } from './support.ts';
+import { DESKTOP, openTab, unexpectedErrors, useJourney } from './support.ts';
 
 /** The mediator's whole journey with the keyboard only: sign in, create a case, run the session. */
-let server: Server;
-let browser: Browser;
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launch()]);
-});
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await captureFailure(ctx.task.name);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const journey = useJourney();
 
 /** The focused element's accessible description: tag and name. */
 const focused = (page: Page) =>
@@ -48,12 +37,12 @@ async function focusOnRoom(page: Page, room: string): Promise<void> {
 }
 
 test('keyboard only: the mediator signs in, creates a case, runs joint and separate sessions, declines a request, reconvenes', async () => {
-  const { email } = await mediatorAccount(server);
-  const m = await openTab(browser, DESKTOP);
+  const { email } = await mediatorAccount(journey.server);
+  const m = await openTab(journey.browser, DESKTOP);
   const p = m.page;
 
   // Sign in.
-  await p.goto(`${server.url}/login`);
+  await p.goto(`${journey.server.url}/login`);
   await p.getByRole('heading', { name: 'Sign in' }).waitFor();
   await tabTo(p, /^input:E-mail address/);
   await p.keyboard.type(email);
@@ -129,8 +118,8 @@ test('keyboard only: the mediator signs in, creates a case, runs joint and separ
   await p.getByRole('heading', { name: 'Joint room', level: 1 }).waitFor();
 
   // Both sides join (their own keyboard journey is covered in keyboard.e2e.ts).
-  const a = await openTab(browser, DESKTOP);
-  const b = await openTab(browser, DESKTOP);
+  const a = await openTab(journey.browser, DESKTOP);
+  const b = await openTab(journey.browser, DESKTOP);
   await join(a, linkA);
   await join(b, linkB);
 

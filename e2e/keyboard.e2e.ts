@@ -1,21 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, test } from 'vitest';
 import { createCase, join, login, mediatorAccount, seesMessage, statusText } from './flows.ts';
-import { axe, captureFailure, DESKTOP, launch, openTab, shot, startServer, unexpectedErrors, type Server } from './support.ts';
+import { axe, DESKTOP, openTab, shot, unexpectedErrors, useJourney } from './support.ts';
 
 /** Every step of a party's journey, and the mediator's answers, with the keyboard only. */
-let server: Server;
-let browser: Browser;
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launch()]);
-});
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await captureFailure(ctx.task.name);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const journey = useJourney();
 
 /** The focused element's accessible description: role-ish tag and name. */
 const focused = (page: Page) =>
@@ -36,16 +25,16 @@ async function tabTo(page: Page, match: RegExp, max = 40): Promise<void> {
 }
 
 test('keyboard only: join, accept, write, ask for a private session; the mediator accepts; focus follows the room', async () => {
-  const { email, cookie } = await mediatorAccount(server);
-  const { caseId, links } = await createCase(server, cookie);
-  const m = await openTab(browser, DESKTOP);
-  await login(m.page, server, email);
-  await m.page.goto(`${server.url}/cases/${caseId}`);
+  const { email, cookie } = await mediatorAccount(journey.server);
+  const { caseId, links } = await createCase(journey.server, cookie);
+  const m = await openTab(journey.browser, DESKTOP);
+  await login(m.page, journey.server, email);
+  await m.page.goto(`${journey.server.url}/cases/${caseId}`);
   await m.page.locator('[data-connection="live"]').waitFor({ state: 'attached' });
-  const a = await openTab(browser, DESKTOP);
+  const a = await openTab(journey.browser, DESKTOP);
   await join(a, links['Ana Tenant'] ?? '');
 
-  const k = await openTab(browser, DESKTOP);
+  const k = await openTab(journey.browser, DESKTOP);
   const p = k.page;
   await p.goto(links['Ben Landlord'] ?? '');
   await p.getByRole('heading', { name: 'Welcome, Ben Landlord' }).waitFor();

@@ -1,30 +1,18 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { createCase, login, mediatorAccount, say, seesMessage, statusText } from './flows.ts';
-import { axe, captureFailure, DESKTOP, launch, noHorizontalScroll, openTab, PHONE, shot, startServer, unexpectedErrors, type Server } from './support.ts';
+import { axe, DESKTOP, noHorizontalScroll, openTab, PHONE, shot, unexpectedErrors, useJourney } from './support.ts';
 
 /** A party on a 390×844 phone: join, joint room, waiting while the mediator is with the other side. */
-let server: Server;
-let browser: Browser;
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launch()]);
-});
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await captureFailure(ctx.task.name);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const journey = useJourney();
 
 test('a party on a phone joins, talks, and always knows who reads and where the mediator is', async () => {
-  const { email, cookie } = await mediatorAccount(server);
-  const { caseId, links } = await createCase(server, cookie);
-  const m = await openTab(browser, DESKTOP);
-  await login(m.page, server, email);
-  await m.page.goto(`${server.url}/cases/${caseId}`);
+  const { email, cookie } = await mediatorAccount(journey.server);
+  const { caseId, links } = await createCase(journey.server, cookie);
+  const m = await openTab(journey.browser, DESKTOP);
+  await login(m.page, journey.server, email);
+  await m.page.goto(`${journey.server.url}/cases/${caseId}`);
 
-  const phone = await openTab(browser, PHONE, { mobile: true });
+  const phone = await openTab(journey.browser, PHONE, { mobile: true });
   const p = phone.page;
   await p.goto(links['Ana Tenant'] ?? '');
   await p.getByRole('heading', { name: 'Welcome, Ana Tenant' }).waitFor();
@@ -63,9 +51,9 @@ test('a party on a phone joins, talks, and always knows who reads and where the 
   await axe(p, 'phone-waiting');
 
   // The mediator's console also holds together on a phone.
-  const mPhone = await openTab(browser, PHONE, { mobile: true });
-  await login(mPhone.page, server, email);
-  await mPhone.page.goto(`${server.url}/cases/${caseId}`);
+  const mPhone = await openTab(journey.browser, PHONE, { mobile: true });
+  await login(mPhone.page, journey.server, email);
+  await mPhone.page.goto(`${journey.server.url}/cases/${caseId}`);
   await mPhone.page.getByRole('heading', { name: 'Landlord — private room', level: 1 }).waitFor();
   await noHorizontalScroll(mPhone.page, 'phone console');
   await shot(mPhone.page, '23-phone-console');

@@ -1,39 +1,28 @@
-import type { Browser, WebSocketRoute } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import type { WebSocketRoute } from 'playwright-core';
+import { expect, test } from 'vitest';
 import { createCase, join, login, mediatorAccount, say, seesMessage } from './flows.ts';
-import { captureFailure, DESKTOP, launch, openTab, shot, startServer, unexpectedErrors, type Server, type Tab } from './support.ts';
+import { DESKTOP, openTab, shot, unexpectedErrors, type Tab, useJourney } from './support.ts';
 
 /**
  * Cutting the connection mid-conversation loses and repeats nothing: the party's socket
  * is cut (and kept from reconnecting for a while) while others write; then the server
  * itself is killed and restarted.
  */
-let server: Server;
-let browser: Browser;
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launch()]);
-});
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await captureFailure(ctx.task.name);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const journey = useJourney();
 
 const bodies = (tab: Tab) => tab.page.locator('.msg-body').allInnerTexts();
 // A browser logs failed socket opens while the network is cut; those are expected here.
 const NETWORK = [/WebSocket/i, /ERR_CONNECTION_REFUSED/, /net::/, /Failed to load resource/];
 
 test('nothing lost or duplicated across a cut connection and a server restart', async () => {
-  const { email, cookie } = await mediatorAccount(server);
-  const { caseId, links } = await createCase(server, cookie);
-  const m = await openTab(browser, DESKTOP);
-  await login(m.page, server, email);
-  await m.page.goto(`${server.url}/cases/${caseId}`);
+  const { email, cookie } = await mediatorAccount(journey.server);
+  const { caseId, links } = await createCase(journey.server, cookie);
+  const m = await openTab(journey.browser, DESKTOP);
+  await login(m.page, journey.server, email);
+  await m.page.goto(`${journey.server.url}/cases/${caseId}`);
   await m.page.getByRole('button', { name: 'Start the session' }).click();
 
-  const a = await openTab(browser, DESKTOP);
+  const a = await openTab(journey.browser, DESKTOP);
   // Route A's live socket through the test, so the test can cut it and hold it down.
   let route: WebSocketRoute | null = null;
   let blocked = false;
@@ -45,7 +34,7 @@ test('nothing lost or duplicated across a cut connection and a server restart', 
     route = ws;
   });
   await join(a, links['Ana Tenant'] ?? '');
-  const b = await openTab(browser, DESKTOP);
+  const b = await openTab(journey.browser, DESKTOP);
   await join(b, links['Ben Landlord'] ?? '');
 
   await say(m.page, 'm1: before the cut');
@@ -73,7 +62,7 @@ test('nothing lost or duplicated across a cut connection and a server restart', 
   expect(connects).toBeGreaterThanOrEqual(2);
 
   // Now the server itself dies (kill -9) and comes back on the same store.
-  await server.restart();
+  await journey.server.restart();
   await a.page.getByText('Reconnecting…', { exact: false }).waitFor({ timeout: 10_000 }).catch(() => undefined);
   await m.page.locator('[data-connection="live"]').waitFor({ state: 'attached', timeout: 30_000 });
   await a.page.locator('[data-connection="live"]').waitFor({ state: 'attached', timeout: 30_000 });

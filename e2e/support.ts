@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 /**
  * Journey support: the real server (built web app, temp SQLite store, free port) and
@@ -197,4 +197,33 @@ export async function axe(page: Page, screen: string): Promise<void> {
 export async function noHorizontalScroll(page: Page, screen: string): Promise<void> {
   const { sw, cw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
   expect(sw, `${screen} scrolls sideways (${sw} > ${cw})`).toBeLessThanOrEqual(cw + 1);
+}
+
+/**
+ * What every journey file starts with: the real server and one Chromium, shared by the
+ * file's tests, a screenshot of every open tab when a test fails, and both stopped at the end.
+ */
+export function useJourney(): { readonly server: Server; readonly browser: Browser } {
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startServer(), launch()]);
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await captureFailure(ctx.task.name);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+  return {
+    get server(): Server {
+      if (!server) throw new Error('the journey server is not started yet');
+      return server;
+    },
+    get browser(): Browser {
+      if (!browser) throw new Error('the browser is not launched yet');
+      return browser;
+    },
+  };
 }

@@ -1,7 +1,6 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { acceptHere, expectNoLeak, join, PASSWORD, say, seesMessage, statusText } from './flows.ts';
-import { axe, captureFailure, DESKTOP, launch, openTab, shot, startServer, unexpectedErrors, type Server, type Tab } from './support.ts';
+import { axe, DESKTOP, openTab, shot, unexpectedErrors, type Tab, useJourney } from './support.ts';
 
 /**
  * The issue's journey with three browser contexts at once (mediator, side A, side B):
@@ -10,27 +9,16 @@ import { axe, captureFailure, DESKTOP, launch, openTab, shot, startServer, unexp
  * A (page text, WebSocket frames, HTTP bodies) → the mediator goes to A → reconvene with
  * a countdown → everyone back in the joint room.
  */
-let server: Server;
-let browser: Browser;
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launch()]);
-});
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await captureFailure(ctx.task.name);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const journey = useJourney();
 
 const SECRET = 'Our real limit is 42,000 — do not tell them';
 
 test('[C1] three contexts: create, invite, joint, caucus, no leak to A, reconvene', async () => {
-  const m: Tab = await openTab(browser, DESKTOP);
+  const m: Tab = await openTab(journey.browser, DESKTOP);
   const mp = m.page;
 
   // First run: the administrator from the setup link, then a mediator account.
-  await mp.goto(server.setupLink);
+  await mp.goto(journey.server.setupLink);
   await mp.getByRole('heading', { name: 'Set up Caucus' }).waitFor();
   expect(mp.url()).not.toContain('token='); // the token leaves the address bar at once
   await shot(mp, '01-setup');
@@ -93,8 +81,8 @@ test('[C1] three contexts: create, invite, joint, caucus, no leak to A, reconven
   await mp.locator('[data-connection="live"]').waitFor({ state: 'attached' });
 
   // Both sides join from their links, in their own browser contexts.
-  const a = await openTab(browser, DESKTOP);
-  const b = await openTab(browser, DESKTOP);
+  const a = await openTab(journey.browser, DESKTOP);
+  const b = await openTab(journey.browser, DESKTOP);
   await a.page.goto(linkA);
   await a.page.getByRole('heading', { name: 'Welcome, Ana Tenant' }).waitFor();
   expect(a.page.url()).not.toContain('token=');
