@@ -153,12 +153,23 @@ test('[C1] three contexts: create, invite, joint, caucus, no leak to A, reconven
   await say(a.page, 'Please come to us when you can.');
   expect(await a.page.locator('body').innerText()).not.toContain('42,000');
 
+  // B unticks "Keep confidential" for one item; the next item starts confidential again.
+  await b.page.getByRole('checkbox', { name: 'Keep confidential' }).uncheck();
+  await say(b.page, 'We are open to a payment plan.');
+  await expect.poll(() => b.page.getByRole('checkbox', { name: 'Keep confidential' }).isChecked()).toBe(true);
+
+  // A looks at the joint room; when the mediator comes to A's room, A is taken there.
+  await a.page.getByRole('button', { name: /^Joint room/ }).click();
+  await a.page.getByRole('heading', { name: 'Joint room', level: 1 }).waitFor();
+
   // The mediator goes to A's room; A is told (banner, title badge).
   const titleBefore = await a.page.title();
   await mp.getByRole('button', { name: 'Go to Tenant’s room' }).click();
   await mp.getByRole('heading', { name: 'Tenant — private room', level: 1 }).waitFor();
   await seesMessage(mp, 'Please come to us when you can.');
   await expect.poll(() => statusText(a.page)).toContain('The mediator is with you');
+  await a.page.getByRole('heading', { name: 'Your private room', level: 1 }).waitFor();
+  await expect.poll(() => statusText(a.page)).toContain('Only you, your side and the mediator');
   await expect.poll(() => a.page.title()).toMatch(/^\(\d+\) /);
   expect(titleBefore).not.toMatch(/^\(/);
   await expect.poll(() => statusText(b.page)).toContain('The mediator is with the other side');

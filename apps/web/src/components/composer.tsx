@@ -31,6 +31,9 @@ export function Composer(props: {
     void act.run(async () => {
       await props.onSend(text, props.label ? label : null);
       setBody('');
+      // A label choice is for one item: the next one starts from the case's default again,
+      // so that the safe default never stays switched off by accident.
+      setLabel(props.label?.initial ?? 'confidential');
       area.current?.focus();
     });
   };

@@ -30,16 +30,20 @@ export function PartyRoom(props: { caseId: string; as: string }) {
   const [seen, setSeen] = useState<Record<string, number>>({});
   const labelAct = useAction();
 
-  // Follow the session: when the phase moves the party to another room, show it and
-  // move focus to its heading, so keyboard and screen-reader users are taken along.
+  // Follow the session: when the phase moves the party to another room, or the mediator
+  // comes into the party's own room, show that room and move focus to its heading, so
+  // keyboard and screen-reader users are taken along (and nobody keeps reading the joint
+  // room while the mediator waits for them in private).
+  const mediatorHere = view !== null && view.me.sideId !== null && view.session.mediatorRoom === view.me.sideId;
+  const follow = `${suggested}|${mediatorHere ? 'mediator-here' : ''}`;
   useEffect(() => {
     if (!view) return;
-    if (lastSuggested.current !== null && lastSuggested.current !== suggested) {
+    if (lastSuggested.current !== null && lastSuggested.current !== follow) {
       setRoom(null);
       heading.current?.focus();
     }
-    lastSuggested.current = suggested;
-  }, [suggested, view]);
+    lastSuggested.current = follow;
+  }, [follow, view]);
 
   useEffect(() => installAlerts(), []);
   useEffect(() => {
