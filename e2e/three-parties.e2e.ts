@@ -181,9 +181,11 @@ test('[C1] three contexts: create, invite, joint, caucus, no leak to A, reconven
   await expect.poll(() => mp.locator('.balance tbody tr').count()).toBe(2);
 
   // Reconvene with a countdown: both sides see it, then everyone is back in the joint room.
+  expect(await a.page.getByRole('button', { name: 'Ready to return' }).count()).toBe(1);
   await mp.getByLabel('Reconvene').selectOption('30');
   await mp.getByRole('button', { name: 'Reconvene', exact: true }).click();
   await expect.poll(() => statusText(a.page)).toMatch(/Everyone returns to the joint room in 0:[0-3]\d/);
+  await expect.poll(() => a.page.getByRole('button', { name: 'Ready to return' }).count()).toBe(0); // nothing left to signal
   await expect.poll(() => statusText(b.page)).toMatch(/Everyone returns to the joint room in 0:[0-3]\d/);
   await shot(a.page, '15-party-countdown');
   await axe(a.page, 'party-countdown');

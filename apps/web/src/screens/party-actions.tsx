@@ -19,7 +19,8 @@ export function PartyActions(props: {
   const act = useAction();
   const open = props.requests.filter((r) => r.status === 'open' || r.status === 'deferred');
   const last = props.requests.at(-1);
-  const separate = props.phase === 'separate' || props.phase === 'reconvening';
+  // During a reconvene countdown everyone is already on the way back: nothing to signal.
+  const separate = props.phase === 'separate';
 
   const ask = () =>
     void act.run(async () => {
