@@ -44,4 +44,12 @@ describe('case state: folding live frames', () => {
     expect(s.presence.joint).toEqual(['partyAAAA']);
     expect(s.typing.joint?.partyBBBB).toBe(4_100);
   });
+
+  it("a message from someone ends their 'is writing' in that room at once", () => {
+    const typing = applyFrame(hello, { t: 'typing', stream: 'joint', participantId: 'partyBBBB' }, 100);
+    const other = applyFrame(typing, { t: 'event', event: msg('joint', 1, 'from A', 'partyAAAA') }, 200);
+    expect(other.typing.joint?.partyBBBB).toBe(4_100); // someone else's message changes nothing
+    const sent = applyFrame(other, { t: 'event', event: msg('joint', 2, 'from B', 'partyBBBB') }, 300);
+    expect(sent.typing.joint?.partyBBBB).toBeUndefined();
+  });
 });

@@ -85,8 +85,15 @@ export function applyFrame(s: CaseState, f: ServerFrame, localNow: number): Case
       return { ...withView(s, f.view, localNow), caughtUp: false };
     case 'view':
       return withView(s, f.view, localNow);
-    case 'event':
-      return addEvents(s, [f.event], s.caughtUp);
+    case 'event': {
+      const next = addEvents(s, [f.event], s.caughtUp);
+      // A message from someone ends their "is writing…" in that room at once.
+      const author = f.event.type === 'message.posted' ? f.event.data.authorId : null;
+      const typing = next.typing[f.event.stream];
+      if (typeof author !== 'string' || !typing || !(author in typing)) return next;
+      const { [author]: _done, ...rest } = typing;
+      return { ...next, typing: { ...next.typing, [f.event.stream]: rest } };
+    }
     case 'caught-up':
       return { ...s, caughtUp: true, status: 'live' };
     case 'presence':
