@@ -6,15 +6,17 @@ const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyl
 const date = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
 const minutes = new Intl.NumberFormat(locale, { style: 'unit', unit: 'minute', unitDisplay: 'short', maximumFractionDigits: 0 });
 const hours = new Intl.NumberFormat(locale, { style: 'unit', unit: 'hour', unitDisplay: 'short', maximumFractionDigits: 1 });
+const seconds = new Intl.NumberFormat(locale, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 0 });
 
 export const formatTime = (ms: number): string => time.format(new Date(ms));
 export const formatDateTime = (ms: number): string => dateTime.format(new Date(ms));
 export const formatDate = (ms: number): string => date.format(new Date(ms));
 
-/** "12 min", "1.5 hr": whole minutes under two hours, hours above. */
+/** "12 min", "1.5 hr": whole minutes under two hours, hours above; compact (tables): seconds under a minute. */
 export function formatDuration(ms: number, compact = false): string {
   const m = Math.max(0, Math.floor(ms / 60_000));
   if (m < 1 && !compact) return t('time.underAMinute');
+  if (m < 1) return seconds.format(Math.floor(Math.max(0, ms) / 1000));
   return m < 120 ? minutes.format(m) : hours.format(m / 60);
 }
 
