@@ -1,7 +1,7 @@
 import { AccountLinkBody, LoginBody, MeResponse, RedeemBody, SetupBody } from '@caucus/protocol';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { completeSetup, login, logout, publicAccount, setupNeeded, useAccountLink } from '../../services/accounts.ts';
+import { completeSetup, login, logout, type NewSession, publicAccount, setupNeeded, useAccountLink } from '../../services/accounts.ts';
 import type { Principal } from '../../services/access.ts';
 import { redeemInvitation } from '../../services/invitations.ts';
 import { ACCOUNT_COOKIE, participantCookie, serializeCookie } from '../cookies.ts';
@@ -12,6 +12,12 @@ import type { RouteDeps } from './deps.ts';
 export function authRoutes(d: RouteDeps) {
   const setCookie = (reply: FastifyReply, name: string, value: string, expiresAt: number | null) =>
     reply.header('set-cookie', serializeCookie(name, value, { expiresAt, secure: d.config.secureCookies }));
+
+  /** A new account session: its cookie, and who is now signed in. */
+  const signedIn = (reply: FastifyReply, s: NewSession): z.infer<typeof MeResponse> => {
+    setCookie(reply, ACCOUNT_COOKIE, s.sessionId, s.expiresAt);
+    return { kind: 'account', account: publicAccount(s.account), participant: null };
+  };
 
   const me = async (p: Principal | null): Promise<z.infer<typeof MeResponse>> => {
     if (!p) throw new HttpError('unauthenticated', 'Not signed in.');
@@ -40,8 +46,7 @@ export function authRoutes(d: RouteDeps) {
       response: MeResponse,
       handler: async ({ body, reply }) => {
         const s = await completeSetup(d.svc, body);
-        setCookie(reply, ACCOUNT_COOKIE, s.sessionId, s.expiresAt);
-        return { kind: 'account', account: publicAccount(s.account), participant: null };
+        return signedIn(reply, s);
       },
     }),
     route({
@@ -63,8 +68,7 @@ export function authRoutes(d: RouteDeps) {
           throw e;
         });
         d.loginLimiter.reset(`email:${body.email}`);
-        setCookie(reply, ACCOUNT_COOKIE, s.sessionId, s.expiresAt);
-        return { kind: 'account', account: publicAccount(s.account), participant: null };
+        return signedIn(reply, s);
       },
     }),
     route({
@@ -76,8 +80,7 @@ export function authRoutes(d: RouteDeps) {
       response: MeResponse,
       handler: async ({ body, reply }) => {
         const s = await useAccountLink(d.svc, body.token, body.password);
-        setCookie(reply, ACCOUNT_COOKIE, s.sessionId, s.expiresAt);
-        return { kind: 'account', account: publicAccount(s.account), participant: null };
+        return signedIn(reply, s);
       },
     }),
     route({
