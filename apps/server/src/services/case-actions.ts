@@ -55,29 +55,31 @@ export async function caseView(svc: Services, engine: CaseEngine, principal: Pri
   return view;
 }
 
-const requireMediatorOf = async (engine: CaseEngine, principal: Principal | null, caseId: string) => {
+/** The case state, for a mediator of the case whose session still stands once it is read (C7). */
+const requireMediatorOf = async (svc: Services, engine: CaseEngine, principal: Principal | null, caseId: string) => {
   const rec = await engine.load(caseId);
   if (!rec) throw notFound('No such case.');
   const me = memberOf(rec.state, principal);
   if (me.role !== 'mediator') throw new DomainError('forbidden', 'Only a mediator of this case can see this.');
+  await confirmSession(svc, principal);
   return rec.state;
 };
 
 /** The mediators' queue of caucus requests (C12: mediators only). */
-export async function caucusRequests(engine: CaseEngine, principal: Principal | null, caseId: string) {
-  const state = await requireMediatorOf(engine, principal, caseId);
+export async function caucusRequests(svc: Services, engine: CaseEngine, principal: Principal | null, caseId: string) {
+  const state = await requireMediatorOf(svc, engine, principal, caseId);
   return Object.values(state.requests).sort((a, b) => a.at - b.at);
 }
 
 /** Minutes with each side, this session and in total (milliseconds). */
 export async function caseTimeBalance(svc: Services, engine: CaseEngine, principal: Principal | null, caseId: string) {
-  const state = await requireMediatorOf(engine, principal, caseId);
+  const state = await requireMediatorOf(svc, engine, principal, caseId);
   return timeBalance(state, svc.clock.now());
 }
 
 /** Verifies the case's content-free audit chain. */
 export async function verifyAudit(svc: Services, engine: CaseEngine, principal: Principal | null, caseId: string) {
-  await requireMediatorOf(engine, principal, caseId);
+  await requireMediatorOf(svc, engine, principal, caseId);
   const { entries, head } = await svc.cases.audit(caseId);
   return verifyChain(caseId, entries, head, sha256);
 }

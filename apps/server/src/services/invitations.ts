@@ -1,6 +1,6 @@
 import { DomainError, notFound } from '@caucus/domain';
 import { hashToken, newToken } from '../platform.ts';
-import { memberOf, type Principal } from './access.ts';
+import { confirmSession, memberOf, type Principal } from './access.ts';
 import type { CaseEngine, Idempotency } from './case-engine.ts';
 import { DAY, type Services } from './context.ts';
 
@@ -63,6 +63,7 @@ export async function invitationStatuses(
   const me = memberOf(rec.state, principal);
   if (me.role !== 'mediator') throw new DomainError('forbidden', 'Only a mediator of this case can see invitations.');
   const rows = await svc.cases.invitationsOf(caseId);
+  await confirmSession(svc, principal); // C7: nothing read after the session ended
   const now = svc.clock.now();
   return Object.values(rec.state.participants)
     .filter((p) => p.role !== 'mediator' && !p.removed)

@@ -132,7 +132,7 @@ export function caseRoutes(d: RouteDeps): RouteDef[] {
       tag: 'cases',
       summary: "The mediators' queue of caucus requests",
       params: CaseParams,
-      handler: ({ principal, params }) => caucusRequests(d.engine, principal, params.caseId),
+      handler: ({ principal, params }) => caucusRequests(d.svc, d.engine, principal, params.caseId),
     }),
     command('/participants', 'Add a party, representative or observer', AddParticipantBody, (b) => ({ type: 'add-participant', input: b })),
     route({
