@@ -1,28 +1,10 @@
 import type { Page } from 'playwright-core';
 import { expect, test } from 'vitest';
 import { join, mediatorAccount, PASSWORD, statusText } from './flows.ts';
-import { DESKTOP, openTab, unexpectedErrors, useJourney } from './support.ts';
+import { DESKTOP, openTab, unexpectedErrors, focused, tabTo, useJourney } from './support.ts';
 
 /** The mediator's whole journey with the keyboard only: sign in, create a case, run the session. */
 const journey = useJourney();
-
-/** The focused element's accessible description: tag and name. */
-const focused = (page: Page) =>
-  page.evaluate(() => {
-    const el = document.activeElement as HTMLElement | null;
-    if (!el) return '';
-    const label = el.getAttribute('aria-label') ?? (el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : null) ?? el.closest('label')?.textContent ?? el.textContent ?? '';
-    return `${el.tagName.toLowerCase()}:${label.replace(/\s+/g, ' ').trim()}`;
-  });
-
-/** Presses Tab (or Shift+Tab) until the focused element matches; fails after `max` presses. */
-async function tabTo(page: Page, match: RegExp, max = 60, key = 'Tab'): Promise<void> {
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press(key);
-    if (match.test(await focused(page))) return;
-  }
-  throw new Error(`could not reach ${match} with ${key}; last focus: ${await focused(page)}`);
-}
 
 /** Where focus is: the element's id, whether it is inside <main>, and its text. */
 const focusInfo = (page: Page) =>

@@ -1,28 +1,9 @@
-import type { Page } from 'playwright-core';
 import { expect, test } from 'vitest';
 import { createCase, join, login, mediatorAccount, seesMessage, statusText } from './flows.ts';
-import { axe, DESKTOP, openTab, shot, unexpectedErrors, useJourney } from './support.ts';
+import { axe, DESKTOP, openTab, shot, unexpectedErrors, focused, tabTo, useJourney } from './support.ts';
 
 /** Every step of a party's journey, and the mediator's answers, with the keyboard only. */
 const journey = useJourney();
-
-/** The focused element's accessible description: role-ish tag and name. */
-const focused = (page: Page) =>
-  page.evaluate(() => {
-    const el = document.activeElement as HTMLElement | null;
-    if (!el) return '';
-    const label = el.getAttribute('aria-label') ?? (el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : null) ?? el.closest('label')?.textContent ?? el.textContent ?? '';
-    return `${el.tagName.toLowerCase()}:${label.replace(/\s+/g, ' ').trim()}`;
-  });
-
-/** Presses Tab until the focused element matches; fails after `max` presses. */
-async function tabTo(page: Page, match: RegExp, max = 40): Promise<void> {
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab');
-    if (match.test(await focused(page))) return;
-  }
-  throw new Error(`could not reach ${match} with Tab; last focus: ${await focused(page)}`);
-}
 
 test('keyboard only: join, accept, write, ask for a private session; the mediator accepts; focus follows the room', async () => {
   const { email, cookie } = await mediatorAccount(journey.server);

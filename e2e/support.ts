@@ -227,3 +227,21 @@ export function useJourney(): { readonly server: Server; readonly browser: Brows
     },
   };
 }
+
+/** The focused element, as a keyboard user's screen reader would name it: tag and label. */
+export const focused = (page: Page): Promise<string> =>
+  page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el) return '';
+    const label = el.getAttribute('aria-label') ?? (el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : null) ?? el.closest('label')?.textContent ?? el.textContent ?? '';
+    return `${el.tagName.toLowerCase()}:${label.replace(/\s+/g, ' ').trim()}`;
+  });
+
+/** Presses Tab (or Shift+Tab) until the focused element matches; fails after `max` presses. */
+export async function tabTo(page: Page, match: RegExp, max = 60, key = 'Tab'): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(key);
+    if (match.test(await focused(page))) return;
+  }
+  throw new Error(`could not reach ${match} with ${key}; last focus: ${await focused(page)}`);
+}

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CreateCaseBody, ServerFrame } from '@caucus/protocol';
+import { afterEach, beforeEach } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { seededIds, type Clock } from '../src/platform.ts';
@@ -273,4 +274,19 @@ export async function scenario(server: TestServer, over: Partial<CreateCaseBody>
     members.push(joined);
   }
   return { server, caseId: c.id, mediator, sides: c.sides, members, links: r.body.invitations };
+}
+
+/**
+ * A fresh server with a joined two-side case for every test of the file, stopped after
+ * it; `use` receives both (tests keep them in their own variables).
+ */
+export function scenarioPerTest(use: (server: TestServer, s: Scenario) => void): void {
+  let current: TestServer | undefined;
+  beforeEach(async () => {
+    current = await testServer();
+    use(current, await scenario(current));
+  });
+  afterEach(async () => {
+    await current?.stop();
+  });
 }

@@ -1,17 +1,13 @@
 import type { CaseView, EventView } from '@caucus/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scenario, testServer, type Scenario, type TestServer } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { scenarioPerTest, type Scenario, type TestServer } from './harness.ts';
 
 let server: TestServer;
 let s: Scenario;
 type Cmd = { view: CaseView; created: { id: string; stream: string; position: number }[] };
-
-beforeEach(async () => {
-  server = await testServer();
-  s = await scenario(server);
-});
-afterEach(async () => {
-  await server.stop();
+scenarioPerTest((a, b) => {
+  server = a;
+  s = b;
 });
 
 const base = () => `/api/v1/cases/${s.caseId}`;

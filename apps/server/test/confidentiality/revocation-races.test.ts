@@ -1,6 +1,6 @@
 import type { EventView } from '@caucus/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type LiveClient, scenario, type Scenario, testServer, type TestServer } from '../harness.ts';
+import { describe, expect, it } from 'vitest';
+import { type LiveClient, type Scenario, type TestServer, scenarioPerTest } from '../harness.ts';
 import { api, holdSessionsOf, sleep, waitFor } from './support.ts';
 
 /**
@@ -13,12 +13,9 @@ import { api, holdSessionsOf, sleep, waitFor } from './support.ts';
 
 let server: TestServer;
 let s: Scenario;
-beforeEach(async () => {
-  server = await testServer();
-  s = await scenario(server);
-});
-afterEach(async () => {
-  await server.stop();
+scenarioPerTest((a, b) => {
+  server = a;
+  s = b;
 });
 
 const revoke = (who: string) => s.mediator.del(`${api(s.caseId)}/participants/${who}/invitation`);

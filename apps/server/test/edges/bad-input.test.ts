@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sampleCase, scenario, testServer, type Browser, type Res, type Scenario, type TestServer } from '../harness.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { sampleCase, type Browser, type Res, type Scenario, type TestServer, scenarioPerTest } from '../harness.ts';
 import { closedOrPong, cookieHeader, errorOf, fill, sampleBodies, type OpenApiDoc, expectError, NO_SUCH_ID, otherCase, raw, rowCounts, snapshot, storesNothing, tokenOf, upgrade, type OtherCase } from './support.ts';
 
 /**
@@ -10,13 +10,9 @@ import { closedOrPong, cookieHeader, errorOf, fill, sampleBodies, type OpenApiDo
 
 let server: TestServer;
 let s: Scenario;
-
-beforeEach(async () => {
-  server = await testServer();
-  s = await scenario(server);
-});
-afterEach(async () => {
-  await server.stop();
+scenarioPerTest((a, b) => {
+  server = a;
+  s = b;
 });
 
 const base = () => `/api/v1/cases/${s.caseId}`;
