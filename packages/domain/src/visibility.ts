@@ -54,6 +54,17 @@ export function audienceOf(state: CaseState, stream: StreamId): string[] {
   return Object.keys(state.participants).filter((id) => mayObserve(state, id, { stream }));
 }
 
+/**
+ * C6: where this participant's numbering of a stream starts. An observer admitted after
+ * events were committed must not learn how many: positions leave the server as
+ * `position - offset` and come back (resume, reads) as `position + offset`. Zero for
+ * everyone but observers.
+ */
+export function positionOffset(state: CaseState, participantId: string, stream: StreamId): number {
+  const p = state.participants[participantId];
+  return p?.role === 'observer' ? (p.floors?.[stream] ?? 0) : 0;
+}
+
 /** Streams this participant may observe, in a stable order. */
 export function observableStreams(state: CaseState, participantId: string): StreamId[] {
   const all = [

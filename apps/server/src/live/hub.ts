@@ -1,7 +1,7 @@
-import { activeMember, type CaseState, effectivePhase, mayObserve, mayPost, observableStreams, type StoredEvent } from '@caucus/domain';
+import { activeMember, type CaseState, effectivePhase, mayObserve, mayPost, observableStreams, positionOffset, type StoredEvent } from '@caucus/domain';
 import { CloseCode, type ServerFrame } from '@caucus/protocol';
 import type { Clock } from '../platform.ts';
-import { caseViewFor, eventView, mayObserveEvent } from '../services/case-view.ts';
+import { caseViewFor, eventView, mayObserveEvent, sharedView } from '../services/case-view.ts';
 import type { Publisher } from '../services/ports.ts';
 
 /** The minimal socket the hub needs; `ws` provides it, tests can fake it. */
@@ -84,6 +84,22 @@ function streamsOf(state: CaseState, participantId: string): readonly string[] {
 function mayReceive(state: CaseState, participantId: string, e: StoredEvent): boolean {
   if (!audienceOf(state, e.stream).has(participantId)) return false;
   return state.participants[participantId]?.role !== 'observer' || mayObserveEvent(state, participantId, e);
+}
+
+/**
+ * An event's frame, serialised once for everyone who sees it the same way and separately
+ * for the few who do not (observers count positions from their admission, C6).
+ */
+class EventFrame {
+  private shared: string | null = null;
+  constructor(readonly event: StoredEvent) {}
+  for(state: CaseState, participantId: string): string {
+    const own = !sharedView(state, participantId, this.event);
+    if (!own && this.shared !== null) return this.shared;
+    const frame = JSON.stringify({ t: 'event', event: eventView(state, participantId, this.event) } satisfies ServerFrame);
+    if (!own) this.shared = frame;
+    return frame;
+  }
 }
 
 /** Whether two states may differ in who observes what (participants, sides or status changed). */
@@ -176,22 +192,25 @@ export class Hub implements Publisher {
     const heads: Record<string, number> = {};
     for (const stream of streamsOf(state, c.participantId)) {
       const head = state.heads[stream] ?? 0;
-      let after = Math.min(from[stream] ?? head, head);
+      // The client counts in its own numbering (C6: observers from their admission).
+      const offset = positionOffset(state, c.participantId, stream);
+      const asked = from[stream];
+      let after = Math.min(asked === undefined ? head : asked + offset, head);
       while (after < head && !c.closed) {
         const batch = await read(stream, after);
         if (batch.length === 0) break;
         const current = this.states.get(c.caseId) ?? state;
-        for (const e of batch) this.deliverNow(c, e, JSON.stringify({ t: 'event', event: eventView(e) } satisfies ServerFrame), current);
+        for (const e of batch) this.deliverNow(c, new EventFrame(e), current);
         after = batch[batch.length - 1]?.position ?? head;
       }
       c.sent.set(stream, Math.max(c.sent.get(stream) ?? 0, after));
-      heads[stream] = head;
+      heads[stream] = head - offset;
     }
     if (c.closed) return;
     const queued = c.pending ?? [];
     c.pending = null;
     const latest = this.states.get(c.caseId) ?? state;
-    for (const e of queued) this.deliver(c, e, JSON.stringify({ t: 'event', event: eventView(e) } satisfies ServerFrame), latest);
+    for (const e of queued) this.deliver(c, new EventFrame(e), latest);
     this.send(c, { t: 'caught-up', heads });
   }
 
@@ -203,8 +222,8 @@ export class Hub implements Publisher {
     // Access may have shrunk (removal, closing): such connections go first (C7).
     for (const c of [...set]) if (!activeMember(state, c.participantId)) this.close(c, CloseCode.accessChanged, 'access changed');
     for (const e of events) {
-      const frame = JSON.stringify({ t: 'event', event: eventView(e) } satisfies ServerFrame);
-      for (const c of set) this.deliver(c, e, frame, state);
+      const frame = new EventFrame(e);
+      for (const c of set) this.deliver(c, frame, state);
     }
     // A fresh view goes to whoever observed an event that changes it, and to nobody else:
     // a side's ready signal must not make a frame reach another side (C8).
@@ -276,21 +295,23 @@ export class Hub implements Publisher {
     for (const set of [...this.byCase.values()]) for (const c of [...set]) this.close(c, code, reason);
   }
 
-  private deliver(c: Connection, e: StoredEvent, frame: string, state: CaseState): void {
+  private deliver(c: Connection, frame: EventFrame, state: CaseState): void {
+    const e = frame.event;
     if (c.closed || !mayReceive(state, c.participantId, e)) return;
     if (c.pending) {
       if (c.pending.length >= this.maxPending) return this.close(c, CloseCode.slowConsumer, 'too far behind; resume');
       c.pending.push(e);
       return;
     }
-    this.deliverNow(c, e, frame, state);
+    this.deliverNow(c, frame, state);
   }
 
-  private deliverNow(c: Connection, e: StoredEvent, frame: string, state: CaseState): void {
+  private deliverNow(c: Connection, frame: EventFrame, state: CaseState): void {
+    const e = frame.event;
     if (c.closed || !mayReceive(state, c.participantId, e)) return;
     if (e.position <= (c.sent.get(e.stream) ?? 0)) return; // already delivered (resume overlap)
     c.sent.set(e.stream, e.position);
-    this.write(c, frame);
+    this.write(c, frame.for(state, c.participantId));
   }
 
   private write(c: Connection, frame: string): void {

@@ -1,4 +1,4 @@
-import { type Command, notFound, timeBalance, verifyChain, DomainError } from '@caucus/domain';
+import { type Command, notFound, positionOffset, timeBalance, verifyChain, DomainError } from '@caucus/domain';
 import type { CaseView } from '@caucus/protocol';
 import { sha256 } from '../platform.ts';
 import { confirmSession, memberOf, type Principal } from './access.ts';
@@ -40,7 +40,7 @@ export async function runCaseCommand(
       created: events.flatMap((e) => {
         const id =
           e.type === 'message.posted' ? e.data.messageId : e.type === 'caucus.requested' ? e.data.requestId : e.type === 'participant.added' ? e.data.participantId : null;
-        return id ? [{ id, stream: e.stream, position: e.position }] : [];
+        return id ? [{ id, stream: e.stream, position: e.position - positionOffset(state, me.id, e.stream) }] : [];
       }),
     }),
   });

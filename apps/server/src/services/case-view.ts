@@ -1,4 +1,4 @@
-import { type CaseState, effectivePhase, mayObserve, observableStreams, parseStream, type StoredEvent } from '@caucus/domain';
+import { type CaseState, effectivePhase, mayObserve, observableStreams, parseStream, positionOffset, type StoredEvent } from '@caucus/domain';
 import type { CaseView, EventView } from '@caucus/protocol';
 
 /**
@@ -31,22 +31,33 @@ export function caseViewFor(state: CaseState, participantId: string, now: number
     me: { participantId: me.id, role: me.role, sideId: me.sideId },
     streams: observableStreams(state, participantId).map((id) => {
       const parsed = parseStream(id);
-      return { id, kind: parsed?.kind ?? 'session', sideId: parsed?.sideId ?? null, head: state.heads[id] ?? 0 };
+      return { id, kind: parsed?.kind ?? 'session', sideId: parsed?.sideId ?? null, head: (state.heads[id] ?? 0) - positionOffset(state, participantId, id) };
     }),
     now,
   };
 }
 
-/** An event as it goes on the wire; callers have checked the viewer may observe it. */
-export function eventView(e: StoredEvent): EventView {
+/**
+ * Whether this viewer gets the event exactly as everyone else does, so that one frame can
+ * serve them all: not an observer with its own numbering (C6), and not an observer's
+ * admission floors, which count what came before it and are for mediators only.
+ */
+export function sharedView(state: CaseState, viewerId: string, e: StoredEvent): boolean {
+  if (positionOffset(state, viewerId, e.stream) !== 0) return false;
+  return !(e.type === 'agreement.accepted' && e.data.floors !== null && state.participants[viewerId]?.role !== 'mediator');
+}
+
+/** An event as it goes on the wire to this viewer; callers have checked the viewer may observe it. */
+export function eventView(state: CaseState, viewerId: string, e: StoredEvent): EventView {
+  const data = e.type === 'agreement.accepted' && state.participants[viewerId]?.role !== 'mediator' ? { ...e.data, floors: null } : e.data;
   return {
     id: e.id,
     stream: e.stream,
-    position: e.position,
+    position: e.position - positionOffset(state, viewerId, e.stream),
     type: e.type,
     actorId: e.actorId,
     at: e.at,
-    data: e.data,
+    data,
     content: (e.content) ?? null,
   };
 }

@@ -1,4 +1,4 @@
-import { mayObserve, notFound } from '@caucus/domain';
+import { mayObserve, notFound, positionOffset } from '@caucus/domain';
 import type { EventView } from '@caucus/protocol';
 import type { Principal } from './access.ts';
 import { confirmSession, memberOf } from './access.ts';
@@ -17,12 +17,14 @@ export async function readStream(
   if (!rec) throw notFound('No such case.');
   const me = memberOf(rec.state, principal);
   if (!mayObserve(rec.state, me.id, { stream: q.stream })) throw notFound('No such room.'); // C9
-  const events = await svc.cases.readStream(q.caseId, q.stream, q.after, q.limit);
+  // Positions are in the viewer's numbering (C6: observers count from their admission).
+  const offset = positionOffset(rec.state, me.id, q.stream);
+  const events = await svc.cases.readStream(q.caseId, q.stream, q.after + offset, q.limit);
   // C7: read first, then confirm the session: what was read predates any revocation that
   // this check does not see.
   await confirmSession(svc, principal);
   return {
-    events: events.filter((e) => mayObserveEvent(rec.state, me.id, e)).map(eventView),
-    head: rec.state.heads[q.stream] ?? 0,
+    events: events.filter((e) => mayObserveEvent(rec.state, me.id, e)).map((e) => eventView(rec.state, me.id, e)),
+    head: (rec.state.heads[q.stream] ?? 0) - offset,
   };
 }

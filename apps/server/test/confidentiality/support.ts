@@ -461,18 +461,28 @@ export async function check(w: World): Promise<CheckResult> {
       s.caseId === w.caseId && pid !== null && mayObserve(st, pid, { stream: s.stream, position: s.position }) && (cut === undefined || s.seq < cut);
     const isMediator = p?.role === 'mediator';
     const where = (src: string) => `${a.name} ${src}`;
+    // C6: an observer counts each shared stream from its admission; the rest from 1.
+    const offsetOf = (stream: string) => (p?.role === 'observer' ? (floorsOf.get(p.id)?.[stream] ?? Infinity) : 0);
+    const headOf = (stream: string) => events.filter((e) => e.stream === stream).length;
+    const checkHead = (stream: string, head: number, src: string) => {
+      if (head < 0 || head > headOf(stream) - offsetOf(stream)) v.push(`[C6] ${where(src)}: head ${head} of ${stream} is not in the viewer's numbering`);
+    };
 
     const checkView = (view: CaseView, src: string) => {
       if (view.id !== w.caseId) v.push(`${where(src)}: a view of another case`);
       if (view.me.participantId !== pid) v.push(`${where(src)}: a view for someone else`);
-      for (const s of view.streams) if (!mayStream(s.id)) v.push(`[C1][C2] ${where(src)}: view lists stream ${s.id}`);
+      for (const s of view.streams) {
+        if (!mayStream(s.id)) v.push(`[C1][C2] ${where(src)}: view lists stream ${s.id}`);
+        else checkHead(s.id, s.head, src);
+      }
       if (!isMediator && view.session.ready.some((sid) => sid !== p?.sideId)) v.push(`[C8] ${where(src)}: view shows another side's ready signal`);
     };
     const checkEvent = (e: EventView, src: string) => {
       const s = secrets.get(e.id);
       if (!s) return v.push(`${where(src)}: event ${e.id} (${e.type}) is in no log`);
       if (s.caseId !== w.caseId) return v.push(`[C5] ${where(src)}: event ${e.type} of another case`);
-      if (s.stream !== e.stream || s.position !== e.position) v.push(`${where(src)}: event ${e.id} misplaced`);
+      if (s.stream !== e.stream || s.position - offsetOf(s.stream) !== e.position) v.push(`[C6] ${where(src)}: event ${e.id} misplaced (${s.stream}@${s.position} arrived as ${e.stream}@${e.position})`);
+      if (e.type === 'agreement.accepted' && !isMediator && (e.data as { floors?: unknown }).floors !== null) v.push(`[C6] ${where(src)}: admission floors reach a non-mediator`);
       if (!allowed(s)) v.push(`[C1][C2][C6][C7] ${where(src)}: event ${e.type} in ${e.stream}@${e.position} (seq ${s.seq}, cut ${cut ?? '-'})`);
     };
 
@@ -491,7 +501,10 @@ export async function check(w: World): Promise<CheckResult> {
         if (f.t === 'hello' || f.t === 'view') checkView(f.view, `${src} ${f.t}`);
         else if (f.t === 'event') checkEvent(f.event, src);
         else if (f.t === 'caught-up') {
-          for (const s of Object.keys(f.heads)) if (!mayStream(s)) v.push(`[C1] ${where(src)}: caught-up names ${s}`);
+          for (const [s, head] of Object.entries(f.heads)) {
+            if (!mayStream(s)) v.push(`[C1] ${where(src)}: caught-up names ${s}`);
+            else checkHead(s, head, `${src} caught-up`);
+          }
         } else if (f.t === 'presence' || f.t === 'typing') {
           if (!mayStream(f.stream)) v.push(`[C1] ${where(src)}: ${f.t} of ${f.stream}`);
           const who = f.t === 'presence' ? f.online : [f.participantId];
@@ -521,13 +534,17 @@ export async function check(w: World): Promise<CheckResult> {
       if (view.success) checkView(view.data, src);
       const read = ReadResponse.safeParse(body);
       if (read.success) for (const e of read.data.events) checkEvent(e, src);
+      if (read.success) {
+        const stream = /\/streams\/([^/]+)\/events/.exec(h.url)?.[1];
+        if (stream) checkHead(decodeURIComponent(stream), read.data.head, src);
+      }
     }
 
     // Not vacuous: everyone whose access never shrank got every event they may observe,
     // over their sockets and resumes (the log, not the socket, is the truth).
     if (p && p.acceptedAt !== null && cut === undefined && a.sockets.length > 0) {
       const got = new Set(a.sockets.flatMap((sock) => sock.events().map((e) => `${e.stream}@${e.position}`)));
-      const missing = events.filter((e) => mayObserve(st, p.id, { stream: e.stream, position: e.position }) && !got.has(`${e.stream}@${e.position}`));
+      const missing = events.filter((e) => mayObserve(st, p.id, { stream: e.stream, position: e.position }) && !got.has(`${e.stream}@${e.position - offsetOf(e.stream)}`));
       if (missing.length > 0) v.push(`[resume] ${a.name} never received ${missing.length} event(s), e.g. ${missing.slice(0, 3).map((e) => `${e.type} ${e.stream}@${e.position}`).join(', ')}`);
     }
 
