@@ -44,6 +44,8 @@ const latMs = Number(opt('lat-s') ?? (quick ? 1 : 6)) * 1000;
 const inflight = Number(opt('inflight') ?? 128);
 const fixedRate = opt('rate') ? Number(opt('rate')) : null;
 const prof = flag('prof');
+/** Ours takes its commands over the live socket (what a connected client does); `--ours-http` sends them as HTTP requests. */
+const oursVia: 'live' | 'http' = flag('ours-http') ? 'http' : 'live';
 const pinned = hasTaskset && process.env.BENCH_PINNED === '1';
 
 // ---------------------------------------------------------------- server children
@@ -149,7 +151,7 @@ async function oneRun(p: Prepared, satRates: Map<number, number>): Promise<{ res
   const results: ScaleResult[] = [];
   let load: Load | null = null;
   try {
-    const transport = transportFor(kind, prov);
+    const transport = transportFor(kind, prov, oursVia);
     load = new Load(transport, { movesPerS: Number(opt('moves-per-s') ?? 100), minStepMs: quick ? 500 : 1500 });
     const mem0 = await child.call<Mem>({ op: 'mem' });
     for (const n of scales) {
@@ -208,7 +210,7 @@ async function oneRun(p: Prepared, satRates: Map<number, number>): Promise<{ res
 const started = Date.now();
 const loadBefore = os.loadavg();
 console.error(
-  `bench: ${quick ? 'quick' : 'full'}, engine ${pgBase ? 'postgres' : 'sqlite'}, scales ${scales.join('/')} cases, ${reps} rep(s), kinds ${kinds.join('/')}; ` +
+  `bench: ${quick ? 'quick' : 'full'}, engine ${pgBase ? 'postgres' : 'sqlite'}, ours' commands over ${oursVia}, scales ${scales.join('/')} cases, ${reps} rep(s), kinds ${kinds.join('/')}; ` +
     `cores: ${pinned ? 'generator on core 0, server on core 1 (taskset)' : 'not pinned'}; load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
 );
 const all: ScaleResult[] = [];
@@ -313,7 +315,7 @@ const table: string[][] = rows.map((r) => [
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
 const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
-console.log(`\nCaucus live bench — engine ${engine || '–'}, ${pinned ? 'generator core 0 / server core 1' : 'unpinned'}, ${reps} rep(s), load avg before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`\nCaucus live bench — engine ${engine || '–'}, ours' commands over ${oursVia}, ${pinned ? 'generator core 0 / server core 1' : 'unpinned'}, ${reps} rep(s), load avg before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log(line(header));
 for (const row of table) console.log(line(row));
 
@@ -355,6 +357,7 @@ fs.writeFileSync(
       started: new Date(started).toISOString(),
       command: `npm run bench -- ${args.join(' ')}`.trim(),
       engine,
+      oursVia,
       pinned,
       loadAvgBefore: loadBefore,
       loadAvgAfter: os.loadavg(),

@@ -1,7 +1,7 @@
 /**
- * How the load generator talks to each server: ours over real HTTP (commands, acknowledged
- * after the commit) and its live WebSocket (cookie + Origin + ?as=); the baselines over
- * their own socket (a `post`/`cmd` frame answered by an ack).
+ * How the load generator talks to each server: ours over its live WebSocket (cookie +
+ * Origin + ?as=), commands as `cmd` frames acknowledged after the commit, or over HTTP with
+ * `--ours-http`; the baselines over their own socket (a `post`/`cmd` frame answered by an ack).
  */
 import http from 'node:http';
 import { io as sioConnect, type Socket as SioSocket } from 'socket.io-client';
@@ -34,8 +34,18 @@ function wsOpen(ws: WebSocket): Promise<void> {
   });
 }
 
-export function oursTransport(p: Provisioned): Transport {
+export function oursTransport(p: Provisioned, via: 'live' | 'http' = 'live'): Transport {
   const base = new URL(p.url);
+  let cid = 0;
+  const waiting = new Map<string, (status: number) => void>();
+  const sockets = new WeakMap<Link, WebSocket>();
+  /** A command over the live socket; resolves with the status HTTP would have given. */
+  const live = (link: Link, command: unknown): Promise<number> =>
+    new Promise((resolve) => {
+      const id = `bench-${++cid}`;
+      waiting.set(id, resolve);
+      sockets.get(link)?.send(JSON.stringify({ t: 'cmd', id, command }));
+    });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const wsBase = p.url.replace(/^http/, 'ws');
 
@@ -59,16 +69,31 @@ export function oursTransport(p: Provisioned): Transport {
     needsResume: true,
     async connect(k, c, onText, onClose) {
       const ws = new WebSocket(`${wsBase}/api/v1/cases/${k.caseId}/live${c.as ? `?as=${c.as}` : ''}`, { headers: { origin: p.origin, cookie: c.cookie }, perMessageDeflate: false });
-      ws.on('message', (data: Buffer) => onText(data.toString()));
+      ws.on('message', (data: Buffer) => {
+        const text = data.toString();
+        if (text.startsWith('{"t":"ack"') || text.startsWith('{"t":"nack"')) {
+          const f = JSON.parse(text) as { t: 'ack' | 'nack'; id: string; status?: number };
+          waiting.get(f.id)?.(f.t === 'ack' ? 200 : (f.status ?? 500));
+          waiting.delete(f.id);
+        } else onText(text);
+      });
       ws.on('close', (code) => onClose(code));
       await wsOpen(ws);
       ws.on('error', () => undefined);
-      return { sendFrame: (f) => ws.send(JSON.stringify(f)), close: () => ws.close() };
+      const link: Link = { sendFrame: (f) => ws.send(JSON.stringify(f)), close: () => ws.close() };
+      sockets.set(link, ws);
+      return link;
     },
-    post(k, c, _link, stream, body) {
+    post(k, c, link, stream, body) {
+      if (via === 'live') return live(link, { type: 'post-message', input: { stream, body, label: null } });
       return request(c, `/api/v1/cases/${k.caseId}/rooms/${encodeURIComponent(stream)}/messages`, { body });
     },
-    command(k, c, _link, kind, sideId) {
+    command(k, c, link, kind, sideId) {
+      if (via === 'live') {
+        if (kind === 'separate') return live(link, { type: 'start-separate', input: { sideId, purpose: null } });
+        if (kind === 'move') return live(link, { type: 'move-mediator', input: { sideId } });
+        return live(link, { type: 'reconvene', input: { countdownSeconds: 0 } });
+      }
       if (kind === 'separate') return request(c, `/api/v1/cases/${k.caseId}/session/separate`, { sideId, purpose: null });
       if (kind === 'move') return request(c, `/api/v1/cases/${k.caseId}/session/move`, { sideId });
       return request(c, `/api/v1/cases/${k.caseId}/session/reconvene`, { countdownSeconds: 0 });
@@ -144,6 +169,6 @@ export function sioTransport(p: Provisioned): Transport {
   };
 }
 
-export function transportFor(kind: Kind, p: Provisioned): Transport {
-  return kind === 'ours' ? oursTransport(p) : kind === 'ws' ? wsTransport(p) : sioTransport(p);
+export function transportFor(kind: Kind, p: Provisioned, oursVia: 'live' | 'http' = 'live'): Transport {
+  return kind === 'ours' ? oursTransport(p, oursVia) : kind === 'ws' ? wsTransport(p) : sioTransport(p);
 }

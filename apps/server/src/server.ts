@@ -62,7 +62,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; ids?: I
     },
   });
   registerStatic(app); // the built web app, with its security headers
-  const live = attachLive(app.server, { hub, engine, cases: svc.cases, accounts: svc.accounts, clock, publicUrl: config.publicUrl, heartbeatMs: opts.heartbeatMs });
+  const live = attachLive(app.server, { svc, hub, engine, cases: svc.cases, accounts: svc.accounts, clock, publicUrl: config.publicUrl, heartbeatMs: opts.heartbeatMs });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -23,9 +23,9 @@ export async function resolvePrincipal(accounts: AccountStore, clock: Clock, hea
     if (as) return null;
     const account = await accounts.byId(row.accountId);
     if (!account || account.disabledAt !== null) return null;
-    return { kind: 'account', account, sessionHash };
+    return { kind: 'account', account, sessionHash, expiresAt: row.expiresAt };
   }
-  if (row.participantId && row.caseId && row.participantId === as) return { kind: 'participant', participantId: row.participantId, caseId: row.caseId, sessionHash };
+  if (row.participantId && row.caseId && row.participantId === as) return { kind: 'participant', participantId: row.participantId, caseId: row.caseId, sessionHash, expiresAt: row.expiresAt };
   return null;
 }
 

@@ -1,17 +1,23 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ClientFrame, CloseCode, PROTOCOL_VERSION } from '@caucus/protocol';
+import { type Command, DomainError } from '@caucus/domain';
+import { ClientFrame, CloseCode, CommandId, PROTOCOL_VERSION, type LiveCommand } from '@caucus/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { BODY_LIMIT } from '../http/app.ts';
+import { HttpError, toErrorResponse } from '../http/errors.ts';
 import { resolvePrincipal, sameOrigin } from '../http/principal.ts';
 import type { Clock } from '../platform.ts';
-import { memberOf } from '../services/access.ts';
+import { memberOf, type Principal } from '../services/access.ts';
+import { caseCommand } from '../services/case-actions.ts';
 import type { CaseEngine } from '../services/case-engine.ts';
+import type { Services } from '../services/context.ts';
 import type { AccountStore, CaseStore } from '../services/ports.ts';
 import type { Connection, Hub } from './hub.ts';
 
 const LIVE_PATH = /^\/api\/v1\/cases\/([A-Za-z0-9_-]{8,64})\/live$/;
 
 export interface LiveOptions {
+  readonly svc: Services;
   readonly hub: Hub;
   readonly engine: CaseEngine;
   readonly cases: CaseStore;
@@ -19,7 +25,12 @@ export interface LiveOptions {
   readonly clock: Clock;
   readonly publicUrl: string;
   readonly heartbeatMs?: number;
+  /** Commands a connection may have waiting for their answer; more are refused (rate_limited). */
+  readonly maxCommandsInFlight?: number;
 }
+
+/** The domain command behind a live one: the same types and inputs (checked by the compiler). */
+const toCommand = (c: LiveCommand): Command => c;
 
 function refuse(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -30,7 +41,10 @@ function refuse(socket: Duplex, status: number, text: string): void {
  * cookie before the upgrade completes, Origin checked, no per-message compression.
  */
 export function attachLive(server: Server, o: LiveOptions): { close(): void } {
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 });
+  // Frames may carry commands, so they may be as large as an HTTP body.
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: BODY_LIMIT });
+  const maxInFlight = o.maxCommandsInFlight ?? 64;
+  const inFlight = new WeakMap<Connection, number>();
   const publicOrigin = new URL(o.publicUrl).origin;
   const alive = new WeakMap<WebSocket, boolean>();
   const conns = new Map<WebSocket, Connection>();
@@ -66,7 +80,7 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
         conns.set(ws, conn);
         alive.set(ws, true);
         ws.on('pong', () => alive.set(ws, true));
-        ws.on('message', (raw, isBinary) => onFrame(conn, ws, Buffer.isBuffer(raw) ? raw.toString() : '', isBinary));
+        ws.on('message', (raw, isBinary) => onFrame(conn, principal, ws, Buffer.isBuffer(raw) ? raw.toString() : '', isBinary));
         ws.on('close', () => {
           conns.delete(ws);
           o.hub.detach(conn);
@@ -76,7 +90,40 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
     })().catch(() => refuse(socket, 500, 'Internal Server Error'));
   };
 
-  function onFrame(conn: Connection, ws: WebSocket, text: string, isBinary: boolean): void {
+  /**
+   * A command over the socket: decided, stored and answered like its HTTP twin (same
+   * service, same errors, the id as its Idempotency-Key), acknowledged after the commit.
+   * Access is re-checked in turn with the case's commands: every revocation closes the
+   * connection before it is acknowledged, so an open connection with an unexpired session
+   * is a standing one (C7).
+   */
+  function onCommand(conn: Connection, principal: Principal, id: string, command: LiveCommand): void {
+    const n = inFlight.get(conn) ?? 0;
+    if (n >= maxInFlight) return answerError(conn, id, new DomainError('rate_limited', 'Too many commands waiting for an answer; wait for the acknowledgements.'));
+    inFlight.set(conn, n + 1);
+    const scope = principal.kind === 'account' ? `a:${principal.account.id}` : `p:${principal.participantId}`;
+    const authorize = () => {
+      if (conn.closed || (principal.expiresAt !== undefined && principal.expiresAt <= o.clock.now()))
+        throw new DomainError('unauthenticated', 'Sign in or open your personal invitation link.');
+    };
+    caseCommand(o.svc, o.engine, principal, conn.caseId, toCommand(command), { scope, key: id, request: { live: command } }, authorize).then(
+      (r) => {
+        inFlight.set(conn, (inFlight.get(conn) ?? 1) - 1);
+        o.hub.send(conn, { t: 'ack', id, created: r.created });
+      },
+      (e: unknown) => {
+        inFlight.set(conn, (inFlight.get(conn) ?? 1) - 1);
+        answerError(conn, id, e);
+      },
+    );
+  }
+
+  function answerError(conn: Connection, id: string, e: unknown): void {
+    const { status, body } = toErrorResponse(e);
+    o.hub.send(conn, { t: 'nack', id, status, error: body.error });
+  }
+
+  function onFrame(conn: Connection, principal: Principal, ws: WebSocket, text: string, isBinary: boolean): void {
     let parsed: unknown;
     try {
       parsed = isBinary ? undefined : JSON.parse(text);
@@ -84,9 +131,20 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
       parsed = undefined;
     }
     const r = ClientFrame.safeParse(parsed);
-    if (!r.success) return o.hub.close(conn, CloseCode.badFrame, 'malformed frame');
+    if (!r.success) {
+      // A command with a usable id is answered like a bad HTTP body; anything else ends the connection.
+      const cmd = parsed as { t?: unknown; id?: unknown } | undefined;
+      const id = cmd?.t === 'cmd' ? CommandId.safeParse(cmd.id) : null;
+      if (id?.success) {
+        const issues = r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+        return answerError(conn, id.data, new HttpError('validation', 'The command is not valid.', issues));
+      }
+      return o.hub.close(conn, CloseCode.badFrame, 'malformed frame');
+    }
     const f = r.data;
     switch (f.t) {
+      case 'cmd':
+        return onCommand(conn, principal, f.id, f.command);
       case 'ping':
         return o.hub.send(conn, { t: 'pong' });
       case 'focus':

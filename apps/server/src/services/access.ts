@@ -7,8 +7,8 @@ import type { Account } from './ports.ts';
  * default-deny access module: every case use case resolves its actor here first.
  */
 export type Principal =
-  | { readonly kind: 'account'; readonly account: Account; readonly sessionHash: string }
-  | { readonly kind: 'participant'; readonly participantId: string; readonly caseId: string; readonly sessionHash: string };
+  | { readonly kind: 'account'; readonly account: Account; readonly sessionHash: string; readonly expiresAt?: number }
+  | { readonly kind: 'participant'; readonly participantId: string; readonly caseId: string; readonly sessionHash: string; readonly expiresAt?: number };
 
 /** The case participant behind a principal, accepted or not; else not_found (C9). */
 export function participantOf(state: CaseState, principal: Principal | null): Participant {

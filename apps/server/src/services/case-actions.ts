@@ -6,19 +6,31 @@ import type { CaseEngine, Idempotency } from './case-engine.ts';
 import { caseViewFor } from './case-view.ts';
 import type { Services } from './context.ts';
 
+export interface Created {
+  readonly id: string;
+  readonly stream: string;
+  readonly position: number;
+}
+
 /**
  * Commands by a case member (session control, messages, labels, caucus requests,
- * participants). One function behind every transport: HTTP today, anything else later.
- * The answer is the actor's view of the case after the command, plus what it created.
+ * participants). One function behind every transport (HTTP and the live socket). The
+ * answer, stored with the idempotency key and given again to a retry, is what the command
+ * created, in the actor's numbering of positions.
+ *
+ * `authorize` re-checks the actor's access in turn with the case's other commands (C7):
+ * HTTP confirms the session in the store; the live socket checks that its connection,
+ * which every revocation closes before it is acknowledged, is still open.
  */
-export async function runCaseCommand(
+export async function caseCommand(
   svc: Services,
   engine: CaseEngine,
   principal: Principal | null,
   caseId: string,
   command: Command,
   idempotency: Idempotency | null,
-): Promise<{ view: CaseView; created: { id: string; stream: string; position: number }[] }> {
+  authorize: () => Promise<void> | void,
+): Promise<{ created: Created[] }> {
   const rec = await engine.load(caseId);
   if (!rec) throw notFound('No such case.');
   const me = memberOf(rec.state, principal);
@@ -28,7 +40,7 @@ export async function runCaseCommand(
     actorId: me.id,
     command,
     idempotency,
-    authorize: () => confirmSession(svc, principal),
+    authorize: async () => authorize(),
     item:
       command.type === 'set-label'
         ? (state) => (state.id === caseId ? svc.cases.item(caseId, command.input.messageId) : Promise.resolve(null))
@@ -36,7 +48,6 @@ export async function runCaseCommand(
     extra: removing ? () => ({ endInvitationsOf: [removing], endSessionsOf: [removing] }) : undefined,
     afterCommit: removing ? () => svc.publisher.disconnect({ caseId, participantIds: [removing] }) : undefined,
     respond: (state, events) => ({
-      view: caseViewFor(state, me.id, svc.clock.now()),
       created: events.flatMap((e) => {
         const id =
           e.type === 'message.posted' ? e.data.messageId : e.type === 'caucus.requested' ? e.data.requestId : e.type === 'participant.added' ? e.data.participantId : null;
@@ -44,6 +55,21 @@ export async function runCaseCommand(
       }),
     }),
   });
+}
+
+/** A case command over HTTP: the answer adds the actor's view of the case as it now stands. */
+export async function runCaseCommand(
+  svc: Services,
+  engine: CaseEngine,
+  principal: Principal | null,
+  caseId: string,
+  command: Command,
+  idempotency: Idempotency | null,
+): Promise<{ view: CaseView; created: Created[] }> {
+  const { created } = await caseCommand(svc, engine, principal, caseId, command, idempotency, () => confirmSession(svc, principal));
+  const state = engine.cached(caseId)?.state;
+  if (!state) throw notFound('No such case.');
+  return { view: caseViewFor(state, memberOf(state, principal).id, svc.clock.now()), created };
 }
 
 export async function caseView(svc: Services, engine: CaseEngine, principal: Principal | null, caseId: string): Promise<CaseView> {

@@ -27,6 +27,7 @@ export async function reissueInvitation(
     caseId,
     actorId: me.id,
     idempotency,
+    authorize: () => confirmSession(svc, principal), // C7: nothing done after the mediator's own access ended
     command: { type: 'issue-invitation', input: { participantId, expiresAt } },
     extra: () => ({ endInvitationsOf: [participantId], invitations: [{ participantId, tokenHash: hashToken(token), expiresAt }] }),
     respond: (state) => ({ participantId, displayName: state.participants[participantId]?.displayName ?? '', expiresAt }),
@@ -43,6 +44,7 @@ export async function revokeInvitation(svc: Services, engine: CaseEngine, princi
     caseId,
     actorId: me.id,
     command: { type: 'revoke-invitation', input: { participantId } },
+    authorize: () => confirmSession(svc, principal),
     extra: () => ({ endInvitationsOf: [participantId], endSessionsOf: [participantId] }),
     afterCommit: () => svc.publisher.disconnect({ caseId, participantIds: [participantId] }),
     respond: () => undefined,

@@ -55,7 +55,7 @@ export type Cmd =
   | { k: 'move'; by: ActorName; side: Side | null }
   | { k: 'reconvene'; by: ActorName; countdown: number }
   | { k: 'clock'; ms: number }
-  | { k: 'post'; by: ActorName; room: RoomRef; label: Label | null }
+  | { k: 'post'; by: ActorName; room: RoomRef; label: Label | null; via?: 'http' | 'live' }
   | { k: 'label'; by: ActorName; msg: number | 'other-case' | 'absent'; label: Label }
   | { k: 'ready'; by: ActorName }
   | { k: 'request'; by: ActorName; reason: boolean }
@@ -108,7 +108,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ k: fc.constant('reconvene' as const), by: mostlyMediator, countdown: fc.constantFrom(0, 0, 30, 120) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constantFrom('pause' as const, 'end' as const, 'open-joint' as const), by: mostlyMediator }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('clock' as const), ms: fc.constantFrom(1_000, 30_000, 120_000) }) },
-  { weight: 10, arbitrary: fc.record({ k: fc.constant('post' as const), by: poster, room: ownRoomish, label: fc.option(label, { nil: null }) }) },
+  { weight: 10, arbitrary: fc.record({ k: fc.constant('post' as const), by: poster, room: ownRoomish, label: fc.option(label, { nil: null }), via: fc.constantFrom('http' as const, 'http' as const, 'live' as const) }) },
   {
     weight: 4,
     arbitrary: fc.record({
@@ -209,9 +209,25 @@ const twinOf = (w: World, t: RoomTarget): RoomTarget =>
 
 type CreatedBody = { created?: { id: string; stream: string }[] };
 
-async function post(w: World, by: ActorName, t: RoomTarget, lbl: Label | null, twin: boolean): Promise<void> {
+let commandNo = 0;
+
+async function post(w: World, by: ActorName, t: RoomTarget, lbl: Label | null, twin: boolean, via: 'http' | 'live' = 'http'): Promise<void> {
   const url = (r: RoomTarget) => `${api(r.caseId)}/rooms/${enc(r.stream)}/messages`;
   const body = { body: `said in ${t.stream}: ${marker()}`, label: lbl };
+  const sock = via === 'live' && t.caseId === w.caseId ? liveSockets(w.actors[by])[0] : undefined;
+  if (sock) {
+    // Over the live socket: the same command, answered by an ack or a nack (or the socket closes).
+    const id = `live-cmd-${++commandNo}`;
+    const sentAfterCut = w.actors[by].cutAcked;
+    sock.send({ t: 'cmd', id, command: { type: 'post-message', input: { stream: t.stream, ...body } } });
+    await waitFor(() => sock.closed !== null || sock.frames.some((f) => (f.t === 'ack' || f.t === 'nack') && f.id === id), 5000);
+    const ack = sock.frames.find((f) => f.t === 'ack' && f.id === id);
+    if (ack?.t === 'ack') {
+      if (sentAfterCut) w.violations.push(`[C7] ${by}: a live command sent after its access was revoked was acknowledged`);
+      w.messages.push(...ack.created);
+    }
+    return;
+  }
   const res = twin && t.wellFormed
     ? await probe(w, by, `post ${t.stream}`, { kind: 'stream', caseId: t.caseId, stream: t.stream }, 'POST', url(t), url(twinOf(w, t)), body)
     : await call(w, by, 'POST', url(t), body);
@@ -301,7 +317,7 @@ async function exec(w: World, c: Cmd, i: number): Promise<void> {
     case 'clock':
       return w.server.clock.advance(c.ms);
     case 'post':
-      return post(w, c.by, roomOf(w, c.room, i), c.label, true);
+      return post(w, c.by, roomOf(w, c.room, i), c.label, true, c.via);
     case 'label': {
       const id =
         c.msg === 'absent' ? fakeId() : c.msg === 'other-case' ? (w.other.messageIds[i % w.other.messageIds.length] ?? fakeId()) : (w.messages[c.msg % Math.max(1, w.messages.length)]?.id ?? fakeId());

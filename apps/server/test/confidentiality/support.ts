@@ -505,6 +505,11 @@ export async function check(w: World): Promise<CheckResult> {
             if (!mayStream(s)) v.push(`[C1] ${where(src)}: caught-up names ${s}`);
             else checkHead(s, head, `${src} caught-up`);
           }
+        } else if (f.t === 'ack') {
+          for (const c of f.created) {
+            const s = secrets.get(c.id);
+            if (s && !allowed(s)) v.push(`[C7] ${where(src)}: ack names ${c.id} in ${c.stream} (seq ${s.seq}, cut ${cut ?? '-'})`);
+          }
         } else if (f.t === 'presence' || f.t === 'typing') {
           if (!mayStream(f.stream)) v.push(`[C1] ${where(src)}: ${f.t} of ${f.stream}`);
           const who = f.t === 'presence' ? f.online : [f.participantId];

@@ -474,6 +474,8 @@ describe('live socket authentication and frames', () => {
       '{"t":"focus","stream":"caucus:"}',
       '{"t":"typing","stream":5}',
       '{"T":"ping"}',
+      '{"t":"cmd","id":"short","command":{"type":"pause","input":{}}}',
+      '{"t":"cmd","command":{"type":"pause","input":{}}}',
       Buffer.from('{"t":"ping"}'),
     ];
     for (const frame of frames) {
@@ -484,7 +486,7 @@ describe('live socket authentication and frames', () => {
     }
     // Over the frame size limit: the socket library refuses it (1009, message too big).
     const big = await a.browser.live(s.caseId, null);
-    big.send(JSON.stringify({ t: 'typing', stream: 'joint', pad: 'x'.repeat(17 * 1024) }));
+    big.send(JSON.stringify({ t: 'typing', stream: 'joint', pad: 'x'.repeat(257 * 1024) }));
     expect((await big.untilClosed()).code).toBe(1009);
     // A good frame is answered, and the socket stays.
     const good = await a.browser.live(s.caseId, null);

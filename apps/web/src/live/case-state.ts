@@ -104,6 +104,8 @@ export function applyFrame(s: CaseState, f: ServerFrame, localNow: number): Case
     }
     case 'pong':
     case 'error':
+    case 'ack': // answers to commands sent over the socket; this app sends its commands over HTTP
+    case 'nack':
       return s;
   }
 }
