@@ -42,7 +42,7 @@ export function oursTransport(p: Provisioned, via: 'live' | 'http' = 'live'): Tr
   /** A command over the live socket; resolves with the status HTTP would have given. */
   const live = (link: Link, command: unknown): Promise<number> =>
     new Promise((resolve) => {
-      const id = `bench-${++cid}`;
+      const id = `bench-cmd-${++cid}`;
       waiting.set(id, resolve);
       sockets.get(link)?.send(JSON.stringify({ t: 'cmd', id, command }));
     });
