@@ -9,6 +9,9 @@ export interface LiveSocket {
   readonly bufferedAmount: number;
   send(data: string): void;
   close(code: number, reason: string): void;
+  /** Holds writes back until `uncork`, so that a connection's frames of one turn leave in one system call. */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export interface Connection {
@@ -24,6 +27,7 @@ export interface Connection {
   pending: StoredEvent[] | null;
   lastTyping: Map<string, number>;
   closed: boolean;
+  corked?: boolean;
 }
 
 /** Which live connections a change of access concerns. */
@@ -128,6 +132,16 @@ export class Hub implements Publisher {
   /** Recent access changes, numbered, so that an upgrade authenticated before one cannot attach after it (C7). */
   private readonly cuts: { readonly no: number; readonly match: DisconnectMatch }[] = [];
   private cutNo = 0;
+  /** Connections written to in this turn of the event loop; uncorked together when it ends. */
+  private corked: Connection[] = [];
+  private readonly flush = (): void => {
+    const list = this.corked;
+    this.corked = [];
+    for (const c of list) {
+      c.corked = false;
+      c.socket.uncork?.();
+    }
+  };
 
   constructor(private readonly opts: HubOptions) {
     this.maxBuffered = opts.maxBufferedBytes ?? 1 << 20;
@@ -317,6 +331,13 @@ export class Hub implements Publisher {
   private write(c: Connection, frame: string): void {
     if (c.closed) return;
     if (c.socket.bufferedAmount > this.maxBuffered) return this.close(c, CloseCode.slowConsumer, 'too far behind; resume');
+    if (!c.corked && c.socket.cork) {
+      // A commit batch publishes many events at once: each connection's frames of this turn
+      // go out together at its end (one write instead of one per frame).
+      c.corked = true;
+      c.socket.cork();
+      if (this.corked.push(c) === 1) setImmediate(this.flush);
+    }
     c.socket.send(frame);
   }
 

@@ -12,7 +12,7 @@ import { caseCommand } from '../services/case-actions.ts';
 import type { CaseEngine } from '../services/case-engine.ts';
 import type { Services } from '../services/context.ts';
 import type { AccountStore, CaseStore } from '../services/ports.ts';
-import type { Connection, Hub } from './hub.ts';
+import type { Connection, Hub, LiveSocket } from './hub.ts';
 
 const LIVE_PATH = /^\/api\/v1\/cases\/([A-Za-z0-9_-]{8,64})\/live$/;
 
@@ -27,6 +27,22 @@ export interface LiveOptions {
   readonly heartbeatMs?: number;
   /** Commands a connection may have waiting for their answer; more are refused (rate_limited). */
   readonly maxCommandsInFlight?: number;
+}
+
+/**
+ * The hub's view of a `ws` socket. Corking reaches the TCP socket underneath (`ws` keeps
+ * it as `_socket`; it corks around each frame itself, and corks nest).
+ */
+function liveSocket(ws: WebSocket): LiveSocket {
+  const tcp = (ws as unknown as { _socket?: Duplex })._socket;
+  return {
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    send: (data) => ws.send(data),
+    close: (code, reason) => ws.close(code, reason),
+    ...(tcp && typeof tcp.cork === 'function' ? { cork: () => tcp.cork(), uncork: () => tcp.uncork() } : {}),
+  };
 }
 
 /** The domain command behind a live one: the same types and inputs (checked by the compiler). */
@@ -72,7 +88,7 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
         // The state may have moved on while the upgrade ran: use the latest this process has.
         const state = o.engine.cached(rec.state.id)?.state ?? rec.state;
         const conn = o.hub.attach(
-          { socket: ws, caseId: state.id, participantId, accountId: principal.kind === 'account' ? principal.account.id : null, sessionHash: principal.sessionHash },
+          { socket: liveSocket(ws), caseId: state.id, participantId, accountId: principal.kind === 'account' ? principal.account.id : null, sessionHash: principal.sessionHash },
           state,
           mark,
         );
