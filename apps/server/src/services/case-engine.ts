@@ -1,7 +1,7 @@
 import { type CaseState, type Command, decide, DomainError, foldEvents, type DomainEvent, type ItemMeta, type StoredEvent } from '@caucus/domain';
 import { sha256 } from '../platform.ts';
 import type { Services } from './context.ts';
-import { type CaseRecord, type CaseStore, type CommitInput, VersionConflict } from './ports.ts';
+import { type CaseRecord, type CaseStore, type CommitInput, type CommitReceipt, VersionConflict } from './ports.ts';
 
 /**
  * Runs commands against a case: decide → append (one transaction, with projections and
@@ -52,11 +52,11 @@ export interface CaseEngine {
  * flush to disk covers them all. Each command is still acknowledged only after the
  * transaction holding its writes has committed, and gets its own outcome.
  */
-function groupCommit(store: CaseStore, maxBatch = 256): (input: CommitInput) => Promise<void> {
+function groupCommit(store: CaseStore, maxBatch = 256): (input: CommitInput) => Promise<CommitReceipt | void> {
   const commitMany = store.commitMany?.bind(store);
   if (!commitMany) return (input) => store.commit(input);
   const lanes = Math.max(1, store.commitLanes ?? 1);
-  let queue: { input: CommitInput; resolve: () => void; reject: (e: Error) => void }[] = [];
+  let queue: { input: CommitInput; resolve: (r: CommitReceipt) => void; reject: (e: Error) => void }[] = [];
   let running = 0;
   let scheduled = false;
   // A lane writes one batch at a time until the queue is empty. A case has at most one
@@ -68,9 +68,10 @@ function groupCommit(store: CaseStore, maxBatch = 256): (input: CommitInput) => 
       try {
         const outcomes = await commitMany(batch.map((b) => b.input));
         batch.forEach((b, i) => {
-          const e = outcomes[i];
-          if (e) b.reject(e);
-          else b.resolve();
+          const o = outcomes[i];
+          if (o instanceof Error) b.reject(o);
+          else if (o) b.resolve(o);
+          else b.reject(new Error('group commit: the store gave no outcome'));
         });
       } catch (e) {
         for (const b of batch) b.reject(e instanceof Error ? e : new Error(String(e)));
@@ -86,7 +87,7 @@ function groupCommit(store: CaseStore, maxBatch = 256): (input: CommitInput) => 
     }
   };
   return (input) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<CommitReceipt>((resolve, reject) => {
       queue.push({ input, resolve, reject });
       if (running >= lanes || scheduled) return;
       scheduled = true;
@@ -139,9 +140,10 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     if (stored.length > 0 || o.create) {
       const extra = o.extra?.(next, stored) ?? {};
       const create = o.create ? (typeof o.create.data === 'function' ? o.create.data(stored) : o.create.data) : undefined;
-      await commit({
+      const receipt = await commit({
         caseId: o.caseId,
         expectedVersion: rec ? rec.version : null,
+        expectedAudit: rec?.audit, // the store seals the next entries on it without reading it
         state: next,
         events: stored,
         now,
@@ -149,7 +151,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
         ...extra,
         idempotency: o.idempotency && requestHash ? { scope: o.idempotency.scope, key: o.idempotency.key, requestHash, response: JSON.stringify(response) } : undefined,
       });
-      cache.set(o.caseId, { state: next, version: rec ? rec.version + 1 : 1 });
+      cache.set(o.caseId, { state: next, version: rec ? rec.version + 1 : 1, audit: receipt ? receipt.audit : undefined });
       o.afterCommit?.(next, stored);
       svc.publisher.publish(o.caseId, next, stored);
     }

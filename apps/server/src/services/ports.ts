@@ -7,6 +7,24 @@ import type { AuditEntry, CaseState, ItemMeta, StoredEvent } from '@caucus/domai
 export interface CaseRecord {
   readonly state: CaseState;
   readonly version: number;
+  /**
+   * The audit chain's head at this version, as the store holds it. The next commit carries
+   * it back (`CommitInput.expectedAudit`) so that the store need not read it before sealing
+   * the next entries. Absent from stores that keep no audit trail (test fakes).
+   */
+  readonly audit?: AuditHead;
+}
+
+/** The last entry of a case's audit chain: its seq and hash (seq 0 and GENESIS when empty). */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** What a committed command leaves behind that its writer may carry on to the next one. */
+export interface CommitReceipt {
+  /** The audit head after this commit: the next commit's `expectedAudit`. */
+  readonly audit: AuditHead;
 }
 
 export interface NewInvitation {
@@ -20,6 +38,12 @@ export interface CommitInput {
   readonly caseId: string;
   /** Version the command was decided against; null when the case is being created. */
   readonly expectedVersion: number | null;
+  /**
+   * The audit head at `expectedVersion` (`CaseRecord.audit`, or the last `CommitReceipt`).
+   * When absent the store reads it. It never overrides the version check: a head that does
+   * not match the stored one is a VersionConflict too.
+   */
+  readonly expectedAudit?: AuditHead;
   readonly state: CaseState;
   readonly events: readonly StoredEvent[];
   readonly now: number;
@@ -60,15 +84,18 @@ export class VersionConflict extends Error {}
 
 export interface CaseStore {
   load(caseId: string): Promise<CaseRecord | null>;
-  /** Appends events with their projections and audit entries; throws VersionConflict on a race. */
-  commit(input: CommitInput): Promise<void>;
+  /**
+   * Appends events with their projections and audit entries; throws VersionConflict on a race.
+   * Resolves once committed, with a receipt (or nothing, from stores that keep no audit trail).
+   */
+  commit(input: CommitInput): Promise<CommitReceipt | void>;
   /**
    * Group commit: several commands' writes (of different cases) in one transaction, so that
-   * one flush to disk covers them all. Answers per input: null once committed, or the error
-   * that input alone gets (a failed input writes nothing). Optional: without it, one
+   * one flush to disk covers them all. Answers per input: its receipt once committed, or the
+   * error that input alone gets (a failed input writes nothing). Optional: without it, one
    * transaction per command.
    */
-  commitMany?(inputs: readonly CommitInput[]): Promise<(Error | null)[]>;
+  commitMany?(inputs: readonly CommitInput[]): Promise<(CommitReceipt | Error)[]>;
   /** How many group commits may be written at once (1 unless the store has several connections). */
   readonly commitLanes?: number;
   readStream(caseId: string, stream: string, after: number, limit: number): Promise<StoredEvent[]>;

@@ -1,17 +1,17 @@
-import { type AuditEntry, type CaseState, type ItemMeta, type Label, sealEntry, type StoredEvent, GENESIS } from '@caucus/domain';
-import type { Kysely, Transaction } from 'kysely';
-import { sha256 } from '../platform.ts';
-import type { CaseStore, CommitInput, InvitationRow } from '../services/ports.ts';
+import { type AuditEntry, type CaseState, GENESIS, type ItemMeta, type Label, type StoredEvent } from '@caucus/domain';
+import { type Kysely, PostgresAdapter } from 'kysely';
+import type { AuditHead, CaseStore, CommitInput, CommitReceipt, InvitationRow } from '../services/ports.ts';
 import { VersionConflict } from '../services/ports.ts';
+import { type CommitPlan, planCommit } from './commit-plan.ts';
+import { sqlWriter } from './commit-sql.ts';
+import { sqliteWriter } from './commit-sqlite.ts';
+import { nativeSqlite } from './db.ts';
 import type { Database } from './schema.ts';
 
 const isUniqueViolation = (e: unknown): boolean => {
   const err = e as { code?: string; message?: string };
   return err.code === '23505' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err.code === 'SQLITE_CONSTRAINT_UNIQUE';
 };
-
-/** Content hash for the audit trail: proves what was said without holding it (C10). */
-const contentHash = (e: StoredEvent): string | null => (e.content ? sha256(JSON.stringify(e.content)) : null);
 
 const toInvitation = (r: Database['invitations']): InvitationRow => ({
   caseId: r.case_id,
@@ -22,155 +22,114 @@ const toInvitation = (r: Database['invitations']): InvitationRow => ({
   redeemedAt: r.redeemed_at,
 });
 
-export function caseRepository(db: Kysely<Database>, opts: { readonly commitLanes?: number } = {}): CaseStore {
-  async function project(trx: Transaction<Database>, caseId: string, e: StoredEvent): Promise<void> {
-    if (e.type === 'message.posted') {
-      await trx
-        .insertInto('items')
-        .values({ message_id: e.data.messageId, case_id: caseId, stream: e.stream, author_id: e.data.authorId, label: e.data.label, conveyed: 0 })
-        .execute();
-    } else if (e.type === 'message.labelled') {
-      await trx.updateTable('items').set({ label: e.data.label }).where('message_id', '=', e.data.messageId).where('case_id', '=', caseId).execute();
-    }
+export interface CaseRepositoryOptions {
+  /** How many group commits may be written at once (PostgreSQL: several connections). */
+  readonly commitLanes?: number;
+  /**
+   * How commits are written. 'native' (default): on a SQLite store opened by openDb, through
+   * its better-sqlite3 connection (commit-sqlite.ts); elsewhere as 'sql'. 'sql': precompiled
+   * multi-row SQL through Kysely (commit-sql.ts), PostgreSQL's way.
+   */
+  readonly writer?: 'native' | 'sql';
+}
+
+/**
+ * The durable write path. A command's rows are planned once (commit-plan.ts, pure), then
+ * written by one of two writers, in one transaction per batch:
+ *
+ * - SQLite: synchronously through better-sqlite3, on the same connection Kysely uses, while
+ *   holding Kysely's connection mutex (`db.connection()`). Kysely's SQLite driver has a
+ *   single connection and hands it to one holder at a time; a Kysely transaction holds it
+ *   from BEGIN to COMMIT, so while this writer holds it no Kysely transaction (nor any other
+ *   statement) is open on the connection, and nothing can start until the synchronous
+ *   BEGIN IMMEDIATE ... COMMIT has returned. Other writers (accounts, invitation redeeming)
+ *   go through Kysely and therefore queue on the same mutex. The writer also refuses to run
+ *   inside an open transaction, where better-sqlite3 would only take a savepoint.
+ * - PostgreSQL: through Kysely on a pooled connection, claims first then multi-row inserts.
+ */
+export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions = {}): CaseStore {
+  const native = opts.writer === 'sql' ? undefined : nativeSqlite(db);
+  let write: (plans: readonly CommitPlan[]) => Promise<void>;
+  if (native) {
+    const writeNow = sqliteWriter(native);
+    // Holding Kysely's one connection while the synchronous transaction runs (see above).
+    write = (plans) => db.connection().execute(() => new Promise<void>((resolve) => resolve(writeNow(plans))));
+  } else {
+    write = sqlWriter(db, db.getExecutor().adapter instanceof PostgresAdapter ? 'numbered' : 'question-marks');
   }
 
-  /** One command's writes: events, contents, projections, audit, the case row, idempotency. */
-  async function write(trx: Transaction<Database>, input: CommitInput): Promise<void> {
-    const { caseId, state, events, now } = input;
-    let seq = 0;
-    let prev = GENESIS;
-    if (input.expectedVersion === null) {
-      const c = input.create;
-      if (!c) throw new Error('creating a case needs its creation data');
-      await trx
-        .insertInto('cases')
-        .values({
-          id: caseId,
-          created_by: c.createdBy,
-          status: state.status,
-          title: state.title,
-          reference: state.reference,
-          regime: state.regime,
-          created_at: now,
-          state: JSON.stringify(state),
-          version: 1,
-          audit_seq: 0,
-          audit_hash: GENESIS,
-        })
-        .execute();
-      await trx.insertInto('agreements').values({ case_id: caseId, hash: state.agreementHash, text: c.agreementText }).execute();
-      if (c.mediators.length > 0)
-        await trx
-          .insertInto('case_mediators')
-          .values(c.mediators.map((m) => ({ case_id: caseId, account_id: m.accountId, participant_id: m.participantId })))
-          .execute();
-    } else {
-      // Claim the next version before writing anything else. On PostgreSQL this locks
-      // the case row, so writers of one case queue here and the loser fails at once;
-      // checking it last let them take event and audit keys in different orders and
-      // deadlock (e.g. start-separate: session then mediators, vs a mediators' note).
-      const head = await trx
-        .updateTable('cases')
-        .set({ version: input.expectedVersion + 1 })
-        .where('id', '=', caseId)
-        .where('version', '=', input.expectedVersion)
-        .returning(['audit_seq', 'audit_hash'])
-        .executeTakeFirst();
-      if (!head) throw new VersionConflict('case changed concurrently');
-      seq = head.audit_seq;
-      prev = head.audit_hash;
+  const asConflict = (e: unknown): Error =>
+    e instanceof VersionConflict ? e : isUniqueViolation(e) ? new VersionConflict('case changed concurrently') : e instanceof Error ? e : new Error(String(e));
+
+  /**
+   * Each input's plan, or the error it alone gets. A caller that did not carry the audit head
+   * gets it read here, outside the transaction: a version's head never changes, and if the
+   * case moved on since, the claim fails on the version anyway.
+   */
+  async function plan(inputs: readonly CommitInput[]): Promise<(CommitPlan | Error)[]> {
+    const unknown = inputs.filter((i) => i.expectedVersion !== null && !i.expectedAudit).map((i) => i.caseId);
+    const heads = new Map<string, AuditHead>();
+    let readFailed: Error | null = null;
+    if (unknown.length > 0) {
+      try {
+        const rows = await db.selectFrom('cases').select(['id', 'audit_seq', 'audit_hash']).where('id', 'in', unknown).execute();
+        for (const r of rows) heads.set(r.id, { seq: r.audit_seq, hash: r.audit_hash });
+      } catch (e) {
+        readFailed = asConflict(e);
+      }
     }
-    for (const e of events) {
-      await trx
-        .insertInto('events')
-        .values({ case_id: caseId, stream: e.stream, position: e.position, id: e.id, type: e.type, actor_id: e.actorId, at: e.at, data: JSON.stringify(e.data) })
-        .execute();
-      if (e.content) await trx.insertInto('contents').values({ event_id: e.id, case_id: caseId, body: JSON.stringify(e.content) }).execute();
-      await project(trx, caseId, e);
-      seq += 1;
-      const entry = sealEntry(caseId, { seq, eventId: e.id, type: e.type, actorId: e.actorId, stream: e.stream, at: e.at, contentHash: contentHash(e), prevHash: prev }, sha256);
-      prev = entry.hash;
-      await trx
-        .insertInto('audit')
-        .values({
-          case_id: caseId,
-          seq,
-          event_id: entry.eventId,
-          type: entry.type,
-          actor_id: entry.actorId,
-          stream: entry.stream,
-          at: entry.at,
-          content_hash: entry.contentHash,
-          prev_hash: entry.prevHash,
-          hash: entry.hash,
-        })
-        .execute();
-    }
-    await trx.updateTable('cases').set({ state: JSON.stringify(state), status: state.status, audit_seq: seq, audit_hash: prev }).where('id', '=', caseId).execute();
-    const ending = [...(input.endInvitationsOf ?? [])];
-    if (ending.length > 0)
-      await trx
-        .updateTable('invitations')
-        .set({ revoked_at: now })
-        .where('case_id', '=', caseId)
-        .where('participant_id', 'in', ending)
-        .where('revoked_at', 'is', null)
-        .execute();
-    for (const inv of input.invitations ?? [])
-      await trx
-        .insertInto('invitations')
-        .values({ token_hash: inv.tokenHash, case_id: caseId, participant_id: inv.participantId, created_at: now, expires_at: inv.expiresAt, revoked_at: null, redeemed_at: null })
-        .execute();
-    const sessionsOf = [...(input.endSessionsOf ?? [])];
-    if (sessionsOf.length > 0)
-      await trx.updateTable('auth_sessions').set({ revoked_at: now }).where('participant_id', 'in', sessionsOf).where('revoked_at', 'is', null).execute();
-    if (input.idempotency) {
-      const i = input.idempotency;
-      await trx.insertInto('idempotency').values({ scope: i.scope, key: i.key, request_hash: i.requestHash, response: i.response, created_at: now }).execute();
-    }
+    return inputs.map((i) => {
+      try {
+        if (readFailed && i.expectedVersion !== null && !i.expectedAudit) return readFailed;
+        // A case that is not there has no head: its claim finds no row, a VersionConflict.
+        return planCommit(i, i.expectedAudit ?? heads.get(i.caseId) ?? { seq: 0, hash: GENESIS });
+      } catch (e) {
+        return asConflict(e);
+      }
+    });
   }
 
-  const asConflict = (e: unknown): unknown => (e instanceof VersionConflict ? e : isUniqueViolation(e) ? new VersionConflict('case changed concurrently') : e);
-
-  async function commit(input: CommitInput): Promise<void> {
-    try {
-      await db.transaction().execute((trx) => write(trx, input));
-    } catch (e) {
-      throw asConflict(e);
+  async function commitMany(inputs: readonly CommitInput[]): Promise<(CommitReceipt | Error)[]> {
+    const plans = await plan(inputs);
+    const ready = plans.filter((p): p is CommitPlan => !(p instanceof Error));
+    if (ready.length > 1) {
+      try {
+        await write(ready);
+        return plans.map((p) => (p instanceof Error ? p : { audit: p.after }));
+      } catch {
+        // One of them failed, so the transaction wrote nothing: commit each alone, for its own answer.
+      }
     }
+    const out: (CommitReceipt | Error)[] = [];
+    for (const p of plans) {
+      if (p instanceof Error) {
+        out.push(p);
+        continue;
+      }
+      try {
+        await write([p]);
+        out.push({ audit: p.after });
+      } catch (e) {
+        out.push(asConflict(e));
+      }
+    }
+    return out;
   }
 
   return {
     async load(caseId) {
-      const row = await db.selectFrom('cases').select(['state', 'version']).where('id', '=', caseId).executeTakeFirst();
-      return row ? { state: JSON.parse(row.state) as CaseState, version: row.version } : null;
+      const row = await db.selectFrom('cases').select(['state', 'version', 'audit_seq', 'audit_hash']).where('id', '=', caseId).executeTakeFirst();
+      return row ? { state: JSON.parse(row.state) as CaseState, version: row.version, audit: { seq: row.audit_seq, hash: row.audit_hash } } : null;
     },
 
-    commit,
+    async commit(input) {
+      const [outcome] = await commitMany([input]);
+      if (!outcome) throw new Error('commit: no outcome');
+      if (outcome instanceof Error) throw outcome;
+      return outcome;
+    },
+    commitMany,
     commitLanes: opts.commitLanes ?? 1,
-
-    async commitMany(inputs) {
-      if (inputs.length > 1) {
-        try {
-          await db.transaction().execute(async (trx) => {
-            for (const input of inputs) await write(trx, input);
-          });
-          return inputs.map(() => null);
-        } catch {
-          // One of them failed, so the transaction wrote nothing: commit each alone, for its own answer.
-        }
-      }
-      const out: (Error | null)[] = [];
-      for (const input of inputs) {
-        try {
-          await commit(input);
-          out.push(null);
-        } catch (e) {
-          out.push(e instanceof Error ? e : new Error(String(e)));
-        }
-      }
-      return out;
-    },
 
     async readStream(caseId, stream, after, limit) {
       const rows = await db

@@ -11,8 +11,19 @@ export type Engine = 'sqlite' | 'postgres';
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly engine: Engine;
+  /**
+   * SQLite only: the better-sqlite3 connection under `kysely` (the very same one, not a
+   * second connection), for the durable write path (commit-sqlite.ts). Use it only while
+   * holding Kysely's connection (`kysely.connection().execute(...)`), as caseRepository does.
+   */
+  readonly sqlite?: SQLite.Database;
   close(): Promise<void>;
 }
+
+const nativeConnections = new WeakMap<Kysely<Database>, SQLite.Database>();
+
+/** The better-sqlite3 connection under a Kysely instance opened by openDb on SQLite. */
+export const nativeSqlite = (kysely: Kysely<Database>): SQLite.Database | undefined => nativeConnections.get(kysely);
 
 // PostgreSQL returns BIGINT as strings; every bigint here is an epoch-ms time that fits a double.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -52,6 +63,7 @@ function reusingStatements(sqlite: SQLite.Database, max = 500): SqliteDatabase {
 export async function openDb(opts: { databaseUrl: string | null; dataDir: string }): Promise<Db> {
   let kysely: Kysely<Database>;
   let engine: Engine;
+  let native: SQLite.Database | undefined;
   if (opts.databaseUrl) {
     engine = 'postgres';
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
@@ -70,8 +82,11 @@ export async function openDb(opts: { databaseUrl: string | null; dataDir: string
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    // Kysely's one connection IS this handle: one connection, one set of pragmas, one WAL.
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+    native = sqlite;
+    nativeConnections.set(kysely, sqlite);
   }
   await migrate(kysely as unknown as Kysely<unknown>);
-  return { kysely, engine, close: () => kysely.destroy() };
+  return { kysely, engine, sqlite: native, close: () => kysely.destroy() };
 }

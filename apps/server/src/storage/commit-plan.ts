@@ -1,0 +1,213 @@
+import { GENESIS, sealEntry } from '@caucus/domain';
+import { sha256 } from '../platform.ts';
+import type { AuditHead, CommitInput } from '../services/ports.ts';
+import type { AgreementsTable, AuditTable, CaseMediatorsTable, CasesTable, ContentsTable, Database, EventsTable, IdempotencyTable, InvitationsTable, ItemsTable } from './schema.ts';
+
+/**
+ * The rows one command writes, worked out once and without touching the database, so that
+ * the SQLite and PostgreSQL writers (commit-sqlite.ts, commit-sql.ts) only execute them and
+ * hold no logic of their own. A plan is pure: the same input and audit head give the same
+ * rows, so a batch that failed can be written again command by command from the same plans.
+ */
+export interface CommitPlan {
+  readonly caseId: string;
+  /** The version the command was decided against; null when it creates the case. */
+  readonly expectedVersion: number | null;
+  /** The audit head before the command (GENESIS for a creation), checked by the claim. */
+  readonly before: AuditHead;
+  /** The audit head after the command: stored in the case row, and the commit's receipt. */
+  readonly after: AuditHead;
+  /** The case row's new state and status (an existing case: written by the version claim). */
+  readonly state: string;
+  readonly status: CasesTable['status'];
+  /** A creation: the case row (version 1, already at `after`), its agreement and mediators. */
+  readonly create: { readonly case: CasesTable; readonly agreement: AgreementsTable; readonly mediators: readonly CaseMediatorsTable[] } | null;
+  readonly events: readonly EventsTable[];
+  /** What people wrote, apart from the events (C10). */
+  readonly contents: readonly ContentsTable[];
+  /** Projections: items inserted by message.posted, labels set by message.labelled (in that order). */
+  readonly items: readonly ItemsTable[];
+  readonly labels: readonly { readonly caseId: string; readonly messageId: string; readonly label: string }[];
+  readonly audit: readonly AuditTable[];
+  /** Pending invitations of these participants end (before the new ones are stored). */
+  readonly endInvitationsOf: readonly string[];
+  readonly invitations: readonly InvitationsTable[];
+  /** These participants' sessions end (C7). */
+  readonly endSessionsOf: readonly string[];
+  readonly idempotency: IdempotencyTable | null;
+  /** The time side writes (revocations) are stamped with. */
+  readonly now: number;
+}
+
+/**
+ * Builds a command's plan on top of the case's audit head at `expectedVersion` (ignored for
+ * a creation, whose chain starts at GENESIS). A wrong head cannot slip through: the claim
+ * checks it against the stored one along with the version.
+ */
+export function planCommit(input: CommitInput, head: AuditHead): CommitPlan {
+  const { caseId, state, now } = input;
+  const creating = input.expectedVersion === null;
+  const before = creating ? { seq: 0, hash: GENESIS } : head;
+  const events: EventsTable[] = [];
+  const contents: ContentsTable[] = [];
+  const items: ItemsTable[] = [];
+  const labels: { caseId: string; messageId: string; label: string }[] = [];
+  const audit: AuditTable[] = [];
+  let seq = before.seq;
+  let prev = before.hash;
+  for (const e of input.events) {
+    events.push({ case_id: caseId, stream: e.stream, position: e.position, id: e.id, type: e.type, actor_id: e.actorId, at: e.at, data: JSON.stringify(e.data) });
+    // The body is stored as this text, and the audit proves it by its hash (C10).
+    const body = e.content ? JSON.stringify(e.content) : null;
+    if (body !== null) contents.push({ event_id: e.id, case_id: caseId, body });
+    if (e.type === 'message.posted')
+      items.push({ message_id: e.data.messageId, case_id: caseId, stream: e.stream, author_id: e.data.authorId, label: e.data.label, conveyed: 0 });
+    else if (e.type === 'message.labelled') labels.push({ caseId, messageId: e.data.messageId, label: e.data.label });
+    seq += 1;
+    const entry = sealEntry(caseId, { seq, eventId: e.id, type: e.type, actorId: e.actorId, stream: e.stream, at: e.at, contentHash: body === null ? null : sha256(body), prevHash: prev }, sha256);
+    prev = entry.hash;
+    audit.push({
+      case_id: caseId,
+      seq,
+      event_id: entry.eventId,
+      type: entry.type,
+      actor_id: entry.actorId,
+      stream: entry.stream,
+      at: entry.at,
+      content_hash: entry.contentHash,
+      prev_hash: entry.prevHash,
+      hash: entry.hash,
+    });
+  }
+  const after = { seq, hash: prev };
+  const stateJson = JSON.stringify(state);
+  let create: CommitPlan['create'] = null;
+  if (creating) {
+    const c = input.create;
+    if (!c) throw new Error('creating a case needs its creation data');
+    create = {
+      case: {
+        id: caseId,
+        created_by: c.createdBy,
+        status: state.status,
+        title: state.title,
+        reference: state.reference,
+        regime: state.regime,
+        created_at: now,
+        state: stateJson,
+        version: 1,
+        audit_seq: after.seq,
+        audit_hash: after.hash,
+      },
+      agreement: { case_id: caseId, hash: state.agreementHash, text: c.agreementText },
+      mediators: c.mediators.map((m) => ({ case_id: caseId, account_id: m.accountId, participant_id: m.participantId })),
+    };
+  }
+  const i = input.idempotency;
+  return {
+    caseId,
+    expectedVersion: input.expectedVersion,
+    before,
+    after,
+    state: stateJson,
+    status: state.status,
+    create,
+    events,
+    contents,
+    items,
+    labels,
+    audit,
+    endInvitationsOf: [...(input.endInvitationsOf ?? [])],
+    invitations: (input.invitations ?? []).map((inv) => ({
+      token_hash: inv.tokenHash,
+      case_id: caseId,
+      participant_id: inv.participantId,
+      created_at: now,
+      expires_at: inv.expiresAt,
+      revoked_at: null,
+      redeemed_at: null,
+    })),
+    endSessionsOf: [...(input.endSessionsOf ?? [])],
+    idempotency: i ? { scope: i.scope, key: i.key, request_hash: i.requestHash, response: i.response, created_at: now } : null,
+    now,
+  };
+}
+
+// ------------------------------------------------------------------ rows as SQL values
+
+export type SqlValue = string | number | null;
+
+/** The tables a plan inserts into, with every column in a fixed order (checked complete below). */
+export const COLUMNS = {
+  cases: ['id', 'created_by', 'status', 'title', 'reference', 'regime', 'created_at', 'state', 'version', 'audit_seq', 'audit_hash'],
+  agreements: ['case_id', 'hash', 'text'],
+  case_mediators: ['case_id', 'account_id', 'participant_id'],
+  events: ['case_id', 'stream', 'position', 'id', 'type', 'actor_id', 'at', 'data'],
+  contents: ['event_id', 'case_id', 'body'],
+  items: ['message_id', 'case_id', 'stream', 'author_id', 'label', 'conveyed'],
+  audit: ['case_id', 'seq', 'event_id', 'type', 'actor_id', 'stream', 'at', 'content_hash', 'prev_hash', 'hash'],
+  invitations: ['token_hash', 'case_id', 'participant_id', 'created_at', 'expires_at', 'revoked_at', 'redeemed_at'],
+  idempotency: ['scope', 'key', 'request_hash', 'response', 'created_at'],
+} as const satisfies { readonly [T in keyof Database]?: readonly (keyof Database[T] & string)[] };
+
+export type InsertTable = keyof typeof COLUMNS;
+
+// A column added to schema.ts but not to COLUMNS fails to compile here.
+type Unlisted = { [T in InsertTable]: Exclude<keyof Database[T], (typeof COLUMNS)[T][number]> }[InsertTable];
+const everyColumnListed: [Unlisted] extends [never] ? true : never = true;
+void everyColumnListed;
+
+/** A row's values in COLUMNS order. */
+export function valuesOf<T extends InsertTable>(table: T, row: Database[T]): SqlValue[] {
+  const r = row as unknown as Record<string, SqlValue>;
+  return COLUMNS[table].map((c: string) => r[c] ?? null);
+}
+
+/**
+ * A batch's inserts beyond the case rows (which go with the claims), table by table. Every
+ * table's rows stay in plan order, so writing table after table keeps each command's order
+ * where it matters: items before the labels set on them (LABEL_SQL runs after `items`).
+ */
+export function insertsOf(plans: readonly CommitPlan[]): { readonly [T in Exclude<InsertTable, 'cases'>]: readonly Database[T][] } {
+  return {
+    agreements: plans.flatMap((p) => (p.create ? [p.create.agreement] : [])),
+    case_mediators: plans.flatMap((p) => p.create?.mediators ?? []),
+    events: plans.flatMap((p) => p.events),
+    contents: plans.flatMap((p) => p.contents),
+    items: plans.flatMap((p) => p.items),
+    audit: plans.flatMap((p) => p.audit),
+    invitations: plans.flatMap((p) => p.invitations),
+    idempotency: plans.flatMap((p) => (p.idempotency ? [p.idempotency] : [])),
+  };
+}
+
+// ------------------------------------------------------------------ SQL, shared by both writers
+// Written with `?` placeholders (SQLite); the PostgreSQL writer numbers them ($1, $2, ...).
+// Identifiers are quoted, as Kysely quotes them ("key" is a keyword).
+
+const q = (name: string): string => `"${name}"`;
+
+/**
+ * The version claim of an existing case, which also writes its new state and audit head:
+ * one statement on the case row, and the first of the command's writes (on PostgreSQL it
+ * locks the row, so writers of one case queue there and the loser fails at once). No row
+ * updated means the case moved on (or never was): a VersionConflict.
+ */
+export const CLAIM_SQL =
+  'UPDATE "cases" SET "version" = ?, "state" = ?, "status" = ?, "audit_seq" = ?, "audit_hash" = ? WHERE "id" = ? AND "version" = ? AND "audit_seq" = ? AND "audit_hash" = ?';
+
+export function claimValues(p: CommitPlan): SqlValue[] {
+  if (p.expectedVersion === null) throw new Error('a creation has no version claim');
+  return [p.expectedVersion + 1, p.state, p.status, p.after.seq, p.after.hash, p.caseId, p.expectedVersion, p.before.seq, p.before.hash];
+}
+
+export const LABEL_SQL = 'UPDATE "items" SET "label" = ? WHERE "message_id" = ? AND "case_id" = ?';
+export const END_INVITATION_SQL = 'UPDATE "invitations" SET "revoked_at" = ? WHERE "case_id" = ? AND "participant_id" = ? AND "revoked_at" IS NULL';
+export const END_SESSIONS_SQL = 'UPDATE "auth_sessions" SET "revoked_at" = ? WHERE "participant_id" = ? AND "revoked_at" IS NULL';
+
+/** INSERT of `rows` rows into `table`, every column in COLUMNS order. */
+export function insertSql(table: InsertTable, rows = 1): string {
+  const cols = COLUMNS[table];
+  const tuple = `(${cols.map(() => '?').join(', ')})`;
+  return `INSERT INTO ${q(table)} (${cols.map(q).join(', ')}) VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}`;
+}
