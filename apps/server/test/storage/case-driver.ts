@@ -11,7 +11,7 @@ import {
   type StoredEvent,
 } from '@caucus/domain';
 import { hashToken, type IdGenerator, seededIds, sha256 } from '../../src/platform.ts';
-import type { CaseStore, CommitInput } from '../../src/services/ports.ts';
+import type { AuditHead, CaseStore, CommitInput } from '../../src/services/ports.ts';
 
 /**
  * Builds commits the way services/case-engine.ts does — the real `decide`, positions
@@ -34,6 +34,11 @@ export class CaseDriver {
   state: CaseState;
   /** Null until the creation commit went through. */
   version: number | null = null;
+  /**
+   * The audit head at `version`, from the last receipt, carried into the next commit as the
+   * case engine does; undefined lets the store read it.
+   */
+  audit: AuditHead | undefined = undefined;
   now: number;
   private readonly ids: IdGenerator;
 
@@ -61,15 +66,22 @@ export class CaseDriver {
       return { ...e, position };
     });
     const next = foldEvents(this.state, events);
-    return { input: { caseId: this.caseId, expectedVersion: this.version, state: next, events: stored, now: this.now, ...opts.extra }, next, events: stored };
+    const input: CommitInput = { caseId: this.caseId, expectedVersion: this.version, expectedAudit: this.audit, state: next, events: stored, now: this.now, ...opts.extra };
+    return { input, next, events: stored };
   }
 
   /** Commits a plan; the driver moves on only when the store accepted it. */
   async commit(p: Planned): Promise<readonly StoredEvent[]> {
-    await this.store.commit(p.input);
+    const receipt = await this.store.commit(p.input);
+    this.adopt(p, receipt ? receipt.audit : undefined);
+    return p.events;
+  }
+
+  /** Moves on to a plan committed elsewhere (e.g. by another store on the same database). */
+  adopt(p: Planned, audit: AuditHead | undefined): void {
     this.state = p.next;
     this.version = (this.version ?? 0) + 1;
-    return p.events;
+    this.audit = audit;
   }
 
   run(actorId: string | null, command: Command, opts: Parameters<CaseDriver['plan']>[2] = {}): Promise<readonly StoredEvent[]> {

@@ -2,14 +2,14 @@ import { caucusStream, GENESIS, JOINT, MEDIATORS, SESSION, verifyChain } from '@
 import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it as vitestIt } from 'vitest';
 import { hashToken, sha256 } from '../../src/platform.ts';
-import { type AccountStore, type CaseStore, VersionConflict } from '../../src/services/ports.ts';
+import { type AccountStore, type CaseStore, type CommitInput, type CommitReceipt, VersionConflict } from '../../src/services/ports.ts';
 import { accountRepository } from '../../src/storage/account.repository.ts';
 import { caseRepository } from '../../src/storage/case.repository.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrations.ts';
 import { TABLES } from '../../src/storage/schema.ts';
-import { cmd, openCase, T0 } from './case-driver.ts';
-import { ENGINES, postgresEngine, type StoreTarget } from './engines.ts';
+import { type CaseDriver, cmd, type OpenedCase, openCase, T0 } from './case-driver.ts';
+import { ENGINES, type EngineUnderTest, postgresEngine, sqliteEngine, type StoreTarget } from './engines.ts';
 import { warnIfPostgresSkipped } from './pg.ts';
 
 /**
@@ -31,9 +31,23 @@ async function counts(db: Db): Promise<Record<string, number>> {
   return out;
 }
 
+/** Rows added per table between two counts. */
+const grown = (before: Record<string, number>, after: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(TABLES.map((t) => [t, (after[t] ?? 0) - (before[t] ?? 0)]));
+
 const HOUR = 3_600_000;
 
-describe.each(ENGINES)('storage contract on $name', (engine) => {
+/**
+ * Every engine with its default commit writer (SQLite: better-sqlite3 statements; PostgreSQL:
+ * multi-row SQL through Kysely), and SQLite once more with the SQL writer, so that writer's
+ * logic is held to the contract even where no PostgreSQL is at hand.
+ */
+const SUITES: readonly (EngineUnderTest & { readonly writer: 'native' | 'sql' })[] = [
+  ...ENGINES.map((e) => ({ ...e, writer: 'native' as const })),
+  { ...sqliteEngine, writer: 'sql' },
+];
+
+describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => {
   const it = vitestIt.skipIf(engine.skip !== null);
   let target: StoreTarget | undefined;
   let db: Db;
@@ -45,7 +59,7 @@ describe.each(ENGINES)('storage contract on $name', (engine) => {
     const t = await engine.target();
     target = t;
     db = await t.open();
-    cases = caseRepository(db.kysely);
+    cases = caseRepository(db.kysely, { writer: engine.writer });
     accounts = accountRepository(db.kysely);
   });
   afterEach(async () => {
@@ -238,7 +252,7 @@ describe.each(ENGINES)('storage contract on $name', (engine) => {
       // Two server processes each decide against the same version: start-separate writes
       // session then mediators; a mediators' note writes mediators. Both then write the
       // same audit seq. Taken in different orders, those keys could deadlock PostgreSQL.
-      const other = caseRepository(db.kysely);
+      const other = caseRepository(db.kysely, { writer: engine.writer });
       for (let round = 0; round < 4; round++) {
         await c.driver.run(c.lead, cmd('start-session', {}));
         const separate = c.driver.plan(c.lead, cmd('start-separate', { sideId: c.sideA, purpose: `purpose ${round}` }));
@@ -247,9 +261,9 @@ describe.each(ENGINES)('storage contract on $name', (engine) => {
         const rejected = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
         expect(rejected).toHaveLength(1);
         expect(rejected[0]).toBeInstanceOf(VersionConflict);
-        const winner = settled[0]?.status === 'fulfilled' ? separate : note;
-        c.driver.state = winner.next;
-        c.driver.version = (c.driver.version ?? 0) + 1;
+        const won = settled.findIndex((s) => s.status === 'fulfilled');
+        const receipt = settled[won]?.status === 'fulfilled' ? settled[won].value : undefined;
+        c.driver.adopt(won === 0 ? separate : note, receipt ? receipt.audit : undefined);
         await c.driver.run(c.lead, cmd('end-session', {}));
       }
       const v = await cases.audit('c-lock');
@@ -337,6 +351,151 @@ describe.each(ENGINES)('storage contract on $name', (engine) => {
       const cut = await cases.audit('c-audit');
       expect(verifyChain('c-audit', cut.entries, cut.head, sha256).ok).toBe(false);
       expect(await cases.audit('no-such-case')).toEqual({ entries: [], head: { seq: 0, hash: GENESIS } });
+    });
+
+    describe('group commit (commitMany) and the audit head', () => {
+      const commitMany = (inputs: readonly CommitInput[]): Promise<(CommitReceipt | Error)[]> => {
+        if (!cases.commitMany) throw new Error('the repository groups commits');
+        return cases.commitMany(inputs);
+      };
+      const receiptOf = (o: CommitReceipt | Error | undefined): CommitReceipt => {
+        if (!o || o instanceof Error) throw new Error(`expected a receipt, got ${String(o)}`);
+        return o;
+      };
+      /** The stored chain verifies, covers every event, and record, receipt and store agree on its head. */
+      const expectSound = async (caseId: string, d: CaseDriver): Promise<void> => {
+        const { entries, head } = await cases.audit(caseId);
+        const total = Object.values(d.state.heads).reduce((a, b) => a + b, 0);
+        expect(verifyChain(caseId, entries, head, sha256)).toEqual({ ok: true, length: total });
+        expect(await cases.load(caseId)).toEqual({ state: d.state, version: d.version, audit: head });
+        expect(d.audit).toEqual(head);
+      };
+      const started = async (caseId: string): Promise<OpenedCase> => {
+        const c = await openCase(cases, { caseId, leadAccount: 'acct-1' });
+        await c.driver.run(c.lead, cmd('start-session', {}));
+        return c;
+      };
+
+      it('writes a batch of commands of different cases (a creation among them), each with its receipt', async () => {
+        const [a, b, c] = [await started('g-a'), await started('g-b'), await started('g-c')];
+        if (!a || !b || !c) throw new Error('cases');
+        // A case creation as create-case would commit it, captured instead of committed.
+        const captured: CommitInput[] = [];
+        const planOnly: CaseStore = { ...cases, commit: (input) => Promise.resolve(void captured.push(input)) };
+        const fresh = await openCase(planOnly, { caseId: 'g-new', leadAccount: 'acct-2', accept: false });
+        const creation = captured[0];
+        if (!creation) throw new Error('no creation captured');
+        const idempotency = { scope: 'participant:g', key: 'g-key', requestHash: 'h', response: '{"ok":true}' };
+        const pa = a.driver.plan(a.partyA, cmd('post-message', { stream: JOINT, body: 'batched A', label: null }), { extra: { idempotency } });
+        const token = hashToken('g-b reissued');
+        const pb = b.driver.plan(b.lead, cmd('issue-invitation', { participantId: b.partyB, expiresAt: T0 + HOUR }), {
+          extra: { endInvitationsOf: [b.partyB], invitations: [{ participantId: b.partyB, tokenHash: token, expiresAt: T0 + HOUR }] },
+        });
+        const pc = c.driver.plan(c.lead, cmd('post-message', { stream: MEDIATORS, body: 'batched C', label: null }));
+        const before = await counts(db);
+        const out = await commitMany([pa.input, creation, pb.input, pc.input]);
+        fresh.driver.audit = receiptOf(out[1]).audit;
+        a.driver.adopt(pa, receiptOf(out[0]).audit);
+        b.driver.adopt(pb, receiptOf(out[2]).audit);
+        c.driver.adopt(pc, receiptOf(out[3]).audit);
+        for (const x of [a, b, c, fresh]) await expectSound(x.driver.caseId, x.driver);
+        const written = pa.events.length + creation.events.length + pb.events.length + pc.events.length;
+        expect(grown(before, await counts(db))).toMatchObject({ cases: 1, agreements: 1, events: written, audit: written, idempotency: 1, invitations: 5 });
+        expect(await cases.findIdempotent('participant:g', 'g-key')).toEqual({ requestHash: 'h', response: '{"ok":true}' });
+        expect((await cases.invitationByToken(hashToken(b.tokens.get(b.partyB) ?? '')))?.revokedAt).toBe(T0);
+        expect((await cases.invitationByToken(token))?.revokedAt).toBeNull();
+        expect((await cases.readStream('g-c', MEDIATORS, 0, 10)).map((e) => (e.type === 'message.posted' ? e.content?.body : null))).toContain('batched C');
+        expect(await cases.agreement('g-new')).toEqual({ text: fresh.agreementText, hash: sha256(fresh.agreementText) });
+        // The next commits go on from the receipts' heads.
+        await a.driver.post(a.partyB, JOINT, 'after the batch');
+        const accept = fresh.driver.plan(fresh.partyA, cmd('accept-agreement', { agreementHash: sha256(fresh.agreementText) })); // its driver only captures
+        const accepted = await cases.commit(accept.input);
+        fresh.driver.adopt(accept, accepted ? accepted.audit : undefined);
+        await expectSound('g-a', a.driver);
+        await expectSound('g-new', fresh.driver);
+      });
+
+      it('a stale version or a taken unique key fails that command alone (VersionConflict); the others commit', async () => {
+        const [a, b, c] = [await started('s-a'), await started('s-b'), await started('s-c')];
+        if (!a || !b || !c) throw new Error('cases');
+        const idem = (key: string) => ({ scope: 'participant:s', key, requestHash: key, response: '{}' });
+        await c.driver.run(c.partyA, cmd('post-message', { stream: JOINT, body: 'first use of the key', label: null }), { extra: { idempotency: idem('taken') } });
+        const pa = a.driver.plan(a.partyA, cmd('post-message', { stream: JOINT, body: 'A commits', label: null }), { extra: { idempotency: idem('a-key') } });
+        const stale = b.driver.plan(b.partyA, cmd('post-message', { stream: JOINT, body: 'B is stale', label: null }), { extra: { idempotency: idem('b-key') } });
+        await b.driver.post(b.lead, MEDIATORS, 'B moved on meanwhile');
+        const reused = c.driver.plan(c.partyB, cmd('post-message', { stream: JOINT, body: 'C reuses a key', label: null }), { extra: { idempotency: idem('taken') } });
+        const before = await counts(db);
+        const out = await commitMany([pa.input, stale.input, reused.input]);
+        expect(out[1]).toBeInstanceOf(VersionConflict);
+        expect(out[2]).toBeInstanceOf(VersionConflict);
+        a.driver.adopt(pa, receiptOf(out[0]).audit);
+        expect(grown(before, await counts(db))).toMatchObject({ cases: 0, events: pa.events.length, audit: pa.events.length, idempotency: 1, contents: 1, items: 1 });
+        expect(await cases.findIdempotent('participant:s', 'a-key')).not.toBeNull();
+        expect(await cases.findIdempotent('participant:s', 'b-key')).toBeNull();
+        expect(await cases.findIdempotent('participant:s', 'taken')).toEqual({ requestHash: 'taken', response: '{}' });
+        for (const x of [a, b, c]) await expectSound(x.driver.caseId, x.driver);
+        const bodies = async (caseId: string) => (await cases.readStream(caseId, JOINT, 0, 50)).map((e) => (e.type === 'message.posted' ? e.content?.body : null));
+        expect(await bodies('s-a')).toEqual(['A commits']);
+        expect(await bodies('s-b')).toEqual([]);
+        expect(await bodies('s-c')).toEqual(['first use of the key']);
+      });
+
+      it('the record carries the stored audit head; a commit on another head writes nothing; without one the store reads it', async () => {
+        const c = await started('h-1');
+        const rec = await cases.load('h-1');
+        const { head } = await cases.audit('h-1');
+        expect(rec?.audit).toEqual(head);
+        expect(c.driver.audit).toEqual(head);
+        const before = await counts(db);
+        const p = c.driver.plan(c.partyA, cmd('post-message', { stream: JOINT, body: 'on a forged head', label: null }));
+        // The right version on a wrong head: the claim checks both, so nothing is sealed on it.
+        await expect(cases.commit({ ...p.input, expectedAudit: { seq: head.seq, hash: 'f'.repeat(64) } })).rejects.toBeInstanceOf(VersionConflict);
+        await expect(cases.commit({ ...p.input, expectedAudit: { seq: head.seq - 1, hash: head.hash } })).rejects.toBeInstanceOf(VersionConflict);
+        expect(await counts(db)).toEqual(before);
+        expect(await cases.load('h-1')).toEqual(rec);
+        // A writer that does not carry the head (a record from elsewhere): the store reads it.
+        c.driver.audit = undefined;
+        await c.driver.post(c.partyA, JOINT, 'sealed on the stored head');
+        await expectSound('h-1', c.driver);
+        // ...and a stale version without a head is still a conflict.
+        const late = c.driver.plan(c.partyB, cmd('post-message', { stream: JOINT, body: 'late', label: null }));
+        await c.driver.post(c.partyA, JOINT, 'first');
+        await expect(cases.commit({ ...late.input, expectedAudit: undefined })).rejects.toBeInstanceOf(VersionConflict);
+        await expect(cases.commit({ ...late.input, expectedVersion: 99, expectedAudit: undefined })).rejects.toBeInstanceOf(VersionConflict);
+        await expect(cases.commit({ ...late.input, caseId: 'no-such-case', expectedAudit: undefined })).rejects.toBeInstanceOf(VersionConflict);
+        await expectSound('h-1', c.driver);
+      });
+
+      vitestIt.skipIf(engine.name !== 'sqlite')('SQLite: a commit waits for an open Kysely transaction on the connection and is never part of it', async () => {
+        const c = await started('k-1');
+        let release = (): void => undefined;
+        const gate = new Promise<void>((r) => (release = r));
+        let signal = (): void => undefined;
+        const begun = new Promise<void>((r) => (signal = r));
+        const outerDone = db.kysely
+          .transaction()
+          .execute(async (trx) => {
+            await trx.insertInto('idempotency').values({ scope: 'outer', key: 'k', request_hash: 'h', response: '{}', created_at: T0 }).execute();
+            signal();
+            await gate;
+            throw new Error('the outer transaction rolls back');
+          })
+          .then(
+            () => 'committed',
+            (e: unknown) => (e instanceof Error ? e.message : String(e)),
+          );
+        await begun;
+        let committed = false;
+        const posting = c.driver.post(c.partyA, JOINT, 'written after the outer transaction').then(() => (committed = true));
+        await new Promise((r) => setTimeout(r, 30));
+        expect(committed).toBe(false); // queued behind the transaction that holds the connection
+        release();
+        expect(await outerDone).toBe('the outer transaction rolls back');
+        await posting;
+        expect(await cases.findIdempotent('outer', 'k')).toBeNull();
+        expect((await cases.readStream('k-1', JOINT, 0, 5)).map((e) => (e.type === 'message.posted' ? e.content?.body : null))).toEqual(['written after the outer transaction']);
+        await expectSound('k-1', c.driver);
+      });
     });
 
     it('lists cases per mediator account (newest first) and all cases with mediator counts', async () => {
