@@ -1,5 +1,5 @@
 import type { DomainEvent, EventOf, EventType } from './events.ts';
-import type { CaseState, SessionState, Visit } from './types.ts';
+import type { CaseState, SessionState, TimeWithSides } from './types.ts';
 
 /**
  * Folds events into case state. One handler per event type (a typed map, not a
@@ -8,8 +8,25 @@ import type { CaseState, SessionState, Visit } from './types.ts';
 type Handler<K extends EventType> = (s: CaseState, e: EventOf<K>) => CaseState;
 type HandlerMap = { [K in EventType]: Handler<K> };
 
-const closeVisit = (visits: readonly Visit[], at: number): Visit[] =>
-  visits.map((v) => (v.to === null ? { ...v, to: at } : v));
+const add = (m: Readonly<Record<string, number>>, key: string, ms: number): Record<string, number> => ({ ...m, [key]: (m[key] ?? 0) + ms });
+
+/** Ends the visit in progress at `at`, adding its time to the totals. */
+const closeVisit = (s: CaseState, at: number): TimeWithSides => {
+  const t = s.session.time;
+  if (!t.open) return t;
+  const ms = Math.max(0, at - t.open.from);
+  return {
+    total: add(t.total, t.open.sideId, ms),
+    thisSession: t.open.sessionNo === s.session.sessionNo ? add(t.thisSession, t.open.sideId, ms) : t.thisSession,
+    open: null,
+  };
+};
+
+/** Ends the visit in progress and, when the mediator enters a side's room, starts one there. */
+const visit = (s: CaseState, at: number, sideId: string | null): TimeWithSides => ({
+  ...closeVisit(s, at),
+  open: sideId ? { sideId, from: at, sessionNo: s.session.sessionNo } : null,
+});
 
 const withSession = (s: CaseState, patch: Partial<SessionState>): CaseState => ({
   ...s,
@@ -57,7 +74,16 @@ const handlers: HandlerMap = {
   'invitation.issued': (s) => s,
   'invitation.revoked': (s) => s,
   'session.started': (s, e) =>
-    withSession(s, { phase: 'joint', sessionNo: e.data.sessionNo, mediatorRoom: null, since: e.at, reconveneAt: null, ready: [] }),
+    withSession(s, {
+      phase: 'joint',
+      sessionNo: e.data.sessionNo,
+      mediatorRoom: null,
+      since: e.at,
+      reconveneAt: null,
+      ready: [],
+      // A new session counts its own time; a visit still open stays with the session it began in.
+      time: { ...s.session.time, thisSession: {} },
+    }),
   'separate.started': (s, e) =>
     withSession(s, {
       phase: 'separate',
@@ -65,7 +91,7 @@ const handlers: HandlerMap = {
       since: e.at,
       reconveneAt: null,
       ready: [],
-      visits: [...closeVisit(s.session.visits, e.at), { sessionNo: s.session.sessionNo, sideId: e.data.sideId, from: e.at, to: null }],
+      time: visit(s, e.at, e.data.sideId),
     }),
   'separate.purpose': (s) => s,
   'mediator.moved': (s, e) =>
@@ -73,19 +99,16 @@ const handlers: HandlerMap = {
       mediatorRoom: e.data.sideId,
       since: e.at,
       ready: e.data.sideId ? s.session.ready.filter((x) => x !== e.data.sideId) : s.session.ready,
-      visits: [
-        ...closeVisit(s.session.visits, e.at),
-        ...(e.data.sideId ? [{ sessionNo: s.session.sessionNo, sideId: e.data.sideId, from: e.at, to: null }] : []),
-      ],
+      time: visit(s, e.at, e.data.sideId),
     }),
   'session.reconvening': (s, e) =>
-    withSession(s, { phase: 'reconvening', mediatorRoom: null, since: e.at, reconveneAt: e.data.reconveneAt, visits: closeVisit(s.session.visits, e.at) }),
+    withSession(s, { phase: 'reconvening', mediatorRoom: null, since: e.at, reconveneAt: e.data.reconveneAt, time: closeVisit(s, e.at) }),
   'session.joint-opened': (s, e) =>
-    withSession(s, { phase: 'joint', mediatorRoom: null, since: e.at, reconveneAt: null, ready: [], visits: closeVisit(s.session.visits, e.at) }),
+    withSession(s, { phase: 'joint', mediatorRoom: null, since: e.at, reconveneAt: null, ready: [], time: closeVisit(s, e.at) }),
   'session.paused': (s, e) =>
-    withSession(s, { phase: 'paused', mediatorRoom: null, since: e.at, reconveneAt: null, visits: closeVisit(s.session.visits, e.at) }),
+    withSession(s, { phase: 'paused', mediatorRoom: null, since: e.at, reconveneAt: null, time: closeVisit(s, e.at) }),
   'session.ended': (s, e) =>
-    withSession(s, { phase: 'none', mediatorRoom: null, since: e.at, reconveneAt: null, ready: [], visits: closeVisit(s.session.visits, e.at) }),
+    withSession(s, { phase: 'none', mediatorRoom: null, since: e.at, reconveneAt: null, ready: [], time: closeVisit(s, e.at) }),
   'side.ready': (s, e) =>
     withSession(s, { ready: s.session.ready.includes(e.data.sideId) ? s.session.ready : [...s.session.ready, e.data.sideId] }),
   'message.posted': (s) => s,
@@ -120,7 +143,7 @@ export function emptyCase(id: string): CaseState {
     createdAt: 0,
     sides: [],
     participants: {},
-    session: { phase: 'none', sessionNo: 0, mediatorRoom: null, since: 0, reconveneAt: null, ready: [], visits: [] },
+    session: { phase: 'none', sessionNo: 0, mediatorRoom: null, since: 0, reconveneAt: null, ready: [], time: { total: {}, thisSession: {}, open: null } },
     heads: {},
     requests: {},
   };

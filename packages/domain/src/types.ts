@@ -33,11 +33,17 @@ export interface Participant {
   readonly removed: boolean;
 }
 
-export interface Visit {
-  readonly sessionNo: number;
-  readonly sideId: string;
-  readonly from: number;
-  readonly to: number | null;
+/**
+ * Time the mediator spent in each side's room, kept as running totals so that the state
+ * stays the same size however often the mediator moves (it is stored with every command).
+ */
+export interface TimeWithSides {
+  /** Milliseconds of finished visits, per side, over every session. */
+  readonly total: Readonly<Record<string, number>>;
+  /** Milliseconds of finished visits, per side, that began in the current session. */
+  readonly thisSession: Readonly<Record<string, number>>;
+  /** The visit in progress, if the mediator is in a side's room. */
+  readonly open: { readonly sideId: string; readonly from: number; readonly sessionNo: number } | null;
 }
 
 export interface SessionState {
@@ -51,7 +57,7 @@ export interface SessionState {
   /** End of the reconvene countdown; the joint room stays closed until then. */
   readonly reconveneAt: number | null;
   readonly ready: readonly string[];
-  readonly visits: readonly Visit[];
+  readonly time: TimeWithSides;
 }
 
 export type RequestStatus = 'pending' | 'accepted' | 'declined' | 'deferred';

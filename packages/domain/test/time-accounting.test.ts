@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { timeBalance, type Command } from '../src/index.ts';
+import { type CaseState, timeBalance, upgradeState, type Command } from '../src/index.ts';
 import { cmd, exec, openCase, T0, type World } from './fixtures.ts';
 
 /**
@@ -57,7 +57,7 @@ describe('timeBalance: time the mediator spent with each side', () => {
       const expected = { thisSession: step.thisSession, total: step.total };
       expect(balance(w, w.now), `after "${step.does}" (t=${step.at})`).toEqual(expected);
       // Visits that are closed stop counting: an hour later the balance only differs by an open visit.
-      if (!w.state.session.visits.some((v) => v.to === null)) expect(balance(w, w.now + 3_600_000), `an hour after "${step.does}"`).toEqual(expected);
+      if (w.state.session.time.open === null) expect(balance(w, w.now + 3_600_000), `an hour after "${step.does}"`).toEqual(expected);
     }
   });
 
@@ -67,22 +67,43 @@ describe('timeBalance: time the mediator spent with each side', () => {
     { now: 24_999, thisSession: [0, 3_999], total: [5_000, 6_499] },
   ])('an open visit counts up to now (t=$now)', ({ now, thisSession, total }) => {
     const w = replay(10); // in session 2, with B since t=21 000
-    expect(w.state.session.visits.filter((v) => v.to === null)).toEqual([{ sessionNo: 2, sideId: w.sideB, from: T0 + 21_000, to: null }]);
+    expect(w.state.session.time.open).toEqual({ sessionNo: 2, sideId: w.sideB, from: T0 + 21_000 });
     expect(balance(w, T0 + now)).toEqual({ thisSession, total });
   });
 
-  it('the recorded visits carry their session number and close when the mediator leaves', () => {
-    const w = replay(STEPS.length - 1);
-    const rows = w.state.session.visits.map((v) => [v.sessionNo, v.sideId === w.sideA ? 'A' : 'B', v.from - T0, v.to === null ? null : v.to - T0]);
-    expect(rows).toEqual([
-      [1, 'A', 1_000, 4_000],
-      [1, 'B', 4_000, 6_000],
-      [1, 'A', 7_000, 9_000],
-      [1, 'B', 10_000, 10_500],
-      [2, 'B', 21_000, 25_000],
-      [2, 'A', 25_000, 26_000],
-      [2, 'A', 27_000, 29_500],
-    ]);
+  it('the state keeps running totals, not a list: its size does not grow with the number of moves', () => {
+    const w = replay(6); // separate sessions, with B
+    const size = () => JSON.stringify(w.state).length;
+    const before = size();
+    for (let i = 0; i < 200; i++) {
+      w.now += 1_000;
+      exec(w, 'lead', cmd('move-mediator', { sideId: i % 2 === 0 ? w.sideA : w.sideB }));
+    }
+    expect(size() - before).toBeLessThan(40); // a few digits more in the totals, nothing per move
+    expect(balance(w, w.now).total).toEqual([5_000 + 100_000, 2_000 + 100_000]);
+  });
+
+  it('a state stored with the list of visits is upgraded to the same balance', () => {
+    const w = replay(10); // session 2, with B since t=21 000; visits of session 1 closed
+    const legacy = {
+      ...w.state,
+      session: {
+        ...w.state.session,
+        time: undefined,
+        visits: [
+          { sessionNo: 1, sideId: w.sideA, from: T0 + 1_000, to: T0 + 4_000 },
+          { sessionNo: 1, sideId: w.sideB, from: T0 + 4_000, to: T0 + 6_000 },
+          { sessionNo: 1, sideId: w.sideA, from: T0 + 7_000, to: T0 + 9_000 },
+          { sessionNo: 1, sideId: w.sideB, from: T0 + 10_000, to: T0 + 10_500 },
+          { sessionNo: 2, sideId: w.sideB, from: T0 + 21_000, to: null },
+        ],
+      },
+    } as unknown as CaseState;
+    const upgraded = upgradeState(JSON.parse(JSON.stringify(legacy)) as CaseState);
+    expect(upgraded.session.time).toEqual(w.state.session.time);
+    expect('visits' in upgraded.session).toBe(false);
+    expect(timeBalance(upgraded, T0 + 22_500)).toEqual(timeBalance(w.state, T0 + 22_500));
+    expect(upgradeState(w.state)).toBe(w.state);
   });
 
   it('every side of the case is listed, with zero before any separate session', () => {

@@ -1,4 +1,4 @@
-import { type AuditEntry, type CaseState, GENESIS, type ItemMeta, type Label, type StoredEvent } from '@caucus/domain';
+import { type AuditEntry, type CaseState, GENESIS, type ItemMeta, type Label, type StoredEvent, upgradeState } from '@caucus/domain';
 import { type Kysely, PostgresAdapter } from 'kysely';
 import type { AuditHead, CaseStore, CommitInput, CommitReceipt, InvitationRow } from '../services/ports.ts';
 import { VersionConflict } from '../services/ports.ts';
@@ -119,7 +119,7 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
   return {
     async load(caseId) {
       const row = await db.selectFrom('cases').select(['state', 'version', 'audit_seq', 'audit_hash']).where('id', '=', caseId).executeTakeFirst();
-      return row ? { state: JSON.parse(row.state) as CaseState, version: row.version, audit: { seq: row.audit_seq, hash: row.audit_hash } } : null;
+      return row ? { state: upgradeState(JSON.parse(row.state) as CaseState), version: row.version, audit: { seq: row.audit_seq, hash: row.audit_hash } } : null;
     },
 
     async commit(input) {
