@@ -1,5 +1,5 @@
 import { type AuditEntry, type CaseState, GENESIS, type ItemMeta, type Label, type StoredEvent, upgradeState } from '@caucus/domain';
-import { type Kysely, PostgresAdapter } from 'kysely';
+import { CompiledQuery, type Kysely, PostgresAdapter } from 'kysely';
 import type { AuditHead, CaseStore, CommitInput, CommitReceipt, InvitationRow } from '../services/ports.ts';
 import { VersionConflict } from '../services/ports.ts';
 import { type CommitPlan, planCommit } from './commit-plan.ts';
@@ -47,7 +47,13 @@ export interface CaseRepositoryOptions {
  *   inside an open transaction, where better-sqlite3 would only take a savepoint.
  * - PostgreSQL: through Kysely on a pooled connection, claims first then multi-row inserts.
  */
+const IDEMPOTENT_SQL = {
+  numbered: 'SELECT "request_hash", "response" FROM "idempotency" WHERE "scope" = $1 AND "key" = $2',
+  'question-marks': 'SELECT "request_hash", "response" FROM "idempotency" WHERE "scope" = ? AND "key" = ?',
+} as const;
+
 export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions = {}): CaseStore {
+  const placeholders = db.getExecutor().adapter instanceof PostgresAdapter ? 'numbered' : 'question-marks';
   const native = opts.writer === 'sql' ? undefined : nativeSqlite(db);
   let write: (plans: readonly CommitPlan[]) => Promise<void>;
   if (native) {
@@ -55,7 +61,7 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     // Holding Kysely's one connection while the synchronous transaction runs (see above).
     write = (plans) => db.connection().execute(() => new Promise<void>((resolve) => resolve(writeNow(plans))));
   } else {
-    write = sqlWriter(db, db.getExecutor().adapter instanceof PostgresAdapter ? 'numbered' : 'question-marks');
+    write = sqlWriter(db, placeholders);
   }
 
   const asConflict = (e: unknown): Error =>
@@ -185,7 +191,9 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     },
 
     async findIdempotent(scope, key) {
-      const r = await db.selectFrom('idempotency').select(['request_hash', 'response']).where('scope', '=', scope).where('key', '=', key).executeTakeFirst();
+      // Asked before every command that carries a key (every live command does): precompiled.
+      const { rows } = await db.executeQuery<Pick<Database['idempotency'], 'request_hash' | 'response'>>(CompiledQuery.raw(IDEMPOTENT_SQL[placeholders], [scope, key]));
+      const r = rows[0];
       return r ? { requestHash: r.request_hash, response: r.response } : null;
     },
 
