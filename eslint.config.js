@@ -17,6 +17,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  { files: ['eslint.config.js', 'scripts/**/*.mjs', 'apps/server/bin/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['eslint.config.js', 'scripts/**/*.mjs', 'apps/server/bin/*.js', 'apps/server/src/**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['scripts/**/*.mjs', 'apps/server/bin/*.js'], languageOptions: { globals: { console: 'readonly', process: 'readonly' } } },
 );

@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDb, type Db } from '../../src/storage/db.ts';
+
+/**
+ * The server's SQLite connection never checkpoints (a checkpoint on the committing
+ * connection stalls the event loop); a thread of its own copies the WAL into the database
+ * file in the background. These tests hold both halves of that.
+ */
+
+let db: Db | null = null;
+let dir = '';
+afterEach(async () => {
+  await db?.close();
+  db = null;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const fill = (d: Db, from: number, n: number) => {
+  const sqlite = d.sqlite;
+  if (!sqlite) throw new Error('SQLite expected');
+  const insert = sqlite.prepare('INSERT INTO "idempotency" ("scope", "key", "request_hash", "response", "created_at") VALUES (?, ?, ?, ?, ?)');
+  for (let i = from; i < from + n; i++) insert.run('test', `key-${i}`, 'h', 'x'.repeat(2000), i);
+};
+
+describe('SQLite checkpoints', () => {
+  it('commits on the server connection leave the WAL alone; the checkpoint thread copies it into the database file', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-ckpt-'));
+    db = await openDb({ databaseUrl: null, dataDir: dir });
+    expect(db.sqlite?.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const file = path.join(dir, 'caucus.sqlite');
+    const before = fs.statSync(file).size;
+    fill(db, 0, 3000); // ~6 MB, well past the 1,000 pages at which SQLite would checkpoint itself
+    const wal = fs.statSync(`${file}-wal`).size;
+    expect(wal).toBeGreaterThan(4_000_000);
+    // Within a few intervals the rows are in the database file (its size settles).
+    const deadline = Date.now() + 8000;
+    let last = -1;
+    while (Date.now() < deadline) {
+      const size = fs.statSync(file).size;
+      if (size > before + 4_000_000 && size === last) break;
+      last = size;
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    expect(fs.statSync(file).size).toBeGreaterThan(before + 4_000_000);
+    // Once checkpointed, writers start the WAL over instead of growing it.
+    fill(db, 3000, 100);
+    expect(fs.statSync(`${file}-wal`).size).toBeLessThanOrEqual(wal);
+  });
+
+  it('closing the store stops the thread and leaves a database that opens again with every row', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-ckpt-'));
+    db = await openDb({ databaseUrl: null, dataDir: dir });
+    fill(db, 0, 50);
+    await db.close();
+    db = await openDb({ databaseUrl: null, dataDir: dir });
+    expect(db.sqlite?.prepare('SELECT count(*) AS n FROM "idempotency"').get()).toEqual({ n: 50 });
+  });
+});
