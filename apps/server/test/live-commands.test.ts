@@ -156,4 +156,20 @@ describe('commands over the live socket', () => {
     const nack = (await answer(party, 'expired-0001')) as Nack;
     expect([nack.status, nack.error.code]).toEqual([401, 'unauthenticated']);
   });
+
+  it("[C8] the rate limit counts the sender's own commands per second, not how long they wait", async () => {
+    const party = await connect(s.members[0]![0]!.browser);
+    const ready = (n: number) => party.send({ t: 'cmd', id: `rate-limit-${n}`, command: { type: 'signal-ready', input: {} } });
+    for (let n = 1; n <= 101; n++) ready(n);
+    const last = (await answer(party, 'rate-limit-101')) as Nack;
+    expect([last.status, last.error.code]).toEqual([429, 'rate_limited']);
+    const first = await answer(party, 'rate-limit-1');
+    expect(first.t === 'nack' ? first.status : 200).not.toBe(429);
+    // A second later (the server's clock), the connection may send again.
+    server.clock.advance(1000);
+    ready(102);
+    const again = await answer(party, 'rate-limit-102');
+    expect(again.t === 'nack' ? again.status : 200).not.toBe(429);
+    party.close();
+  });
 });

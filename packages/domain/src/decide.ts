@@ -187,12 +187,15 @@ const handlers: { [K in CommandType]: Handler<K> } = {
   },
   'set-label': (state, c, ctx, emit, actor) => {
     const item = ctx.item;
-    if (!actor || !item || !mayObserve(state, actor.id, { stream: item.stream })) throw notFound('No such message.');
+    // Observers label nothing; and an item's metadata has no position to hold against their
+    // admission floor (C6), so any answer but "not found" would confirm a message from
+    // before they came (C9).
+    if (!actor || actor.role === 'observer' || !item || !mayObserve(state, actor.id, { stream: item.stream })) throw notFound('No such message.');
     if (item.label === null) throw conflict('Only items in a separate-session room carry a label.');
     const author = state.participants[item.authorId];
     // C4: only the author's side changes a label; the mediators' own items are theirs to label.
     const sameSide = author?.role === 'mediator' ? actor.role === 'mediator' : author?.sideId !== null && author?.sideId === actor.sideId;
-    if (!sameSide || actor.role === 'observer') throw forbidden("Only the author's side can change this item's label.");
+    if (!sameSide) throw forbidden("Only the author's side can change this item's label.");
     if (item.label === c.label) return;
     if (item.conveyed && c.label === 'confidential')
       throw conflict('This item has already been shared with the other side; it cannot be made confidential again.');

@@ -138,6 +138,7 @@ export class Hub implements Publisher {
     const list = this.corked;
     this.corked = [];
     for (const c of list) {
+      if (!c.corked) continue; // closed meanwhile, and uncorked then
       c.corked = false;
       c.socket.uncork?.();
     }
@@ -298,6 +299,12 @@ export class Hub implements Publisher {
   close(c: Connection, code: number, reason: string): void {
     if (c.closed) return;
     c.closed = true;
+    // Frames held back for this turn go now, and the close right behind them: a close for an
+    // access change must be on the wire before the change is acknowledged (C7).
+    if (c.corked) {
+      c.corked = false;
+      c.socket.uncork?.();
+    }
     try {
       c.socket.close(code, reason);
     } finally {

@@ -25,8 +25,8 @@ export interface LiveOptions {
   readonly clock: Clock;
   readonly publicUrl: string;
   readonly heartbeatMs?: number;
-  /** Commands a connection may have waiting for their answer; more are refused (rate_limited). */
-  readonly maxCommandsInFlight?: number;
+  /** Commands a connection may send per second; more are refused (rate_limited). */
+  readonly maxCommandsPerSecond?: number;
 }
 
 /**
@@ -59,8 +59,13 @@ function refuse(socket: Duplex, status: number, text: string): void {
 export function attachLive(server: Server, o: LiveOptions): { close(): void } {
   // Frames may carry commands, so they may be as large as an HTTP body.
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: BODY_LIMIT });
-  const maxInFlight = o.maxCommandsInFlight ?? 64;
-  const inFlight = new WeakMap<Connection, number>();
+  const maxPerSecond = o.maxCommandsPerSecond ?? 100;
+  /**
+   * Commands per connection in the current one-second window. A rate of the connection's
+   * own sending, not a count of its commands still waiting: how long they wait depends on
+   * the case's other commands, and a refusal must not tell one side how busy another is (C8).
+   */
+  const windows = new WeakMap<Connection, { start: number; count: number }>();
   const publicOrigin = new URL(o.publicUrl).origin;
   const alive = new WeakMap<WebSocket, boolean>();
   const conns = new Map<WebSocket, Connection>();
@@ -114,23 +119,18 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
    * is a standing one (C7).
    */
   function onCommand(conn: Connection, principal: Principal, id: string, command: LiveCommand): void {
-    const n = inFlight.get(conn) ?? 0;
-    if (n >= maxInFlight) return answerError(conn, id, new DomainError('rate_limited', 'Too many commands waiting for an answer; wait for the acknowledgements.'));
-    inFlight.set(conn, n + 1);
+    const now = o.clock.now();
+    let w = windows.get(conn);
+    if (!w || now - w.start >= 1000) windows.set(conn, (w = { start: now, count: 0 }));
+    if (++w.count > maxPerSecond) return answerError(conn, id, new DomainError('rate_limited', 'Too many commands at once; wait a moment and send again.'));
     const scope = principal.kind === 'account' ? `a:${principal.account.id}` : `p:${principal.participantId}`;
     const authorize = () => {
       if (conn.closed || (principal.expiresAt !== undefined && principal.expiresAt <= o.clock.now()))
         throw new DomainError('unauthenticated', 'Sign in or open your personal invitation link.');
     };
     caseCommand(o.svc, o.engine, principal, conn.caseId, toCommand(command), { scope, key: id, request: { live: command } }, authorize).then(
-      (r) => {
-        inFlight.set(conn, (inFlight.get(conn) ?? 1) - 1);
-        o.hub.send(conn, { t: 'ack', id, created: r.created });
-      },
-      (e: unknown) => {
-        inFlight.set(conn, (inFlight.get(conn) ?? 1) - 1);
-        answerError(conn, id, e);
-      },
+      (r) => o.hub.send(conn, { t: 'ack', id, created: r.created }),
+      (e: unknown) => answerError(conn, id, e),
     );
   }
 

@@ -1,4 +1,4 @@
-import type { EventView } from '@caucus/protocol';
+import type { EventView, ServerFrame } from '@caucus/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join, scenario, testServer, type Joined, type Scenario, type TestServer } from '../harness.ts';
 
@@ -112,5 +112,27 @@ describe('[C6] an observer counts positions from its admission', () => {
     const mine = party.events().filter((e) => e.type === 'agreement.accepted' && (e.data as { participantId: string }).participantId === o.participantId);
     expect(mine.map((e) => (e.data as { floors: unknown }).floors)).toEqual([null]);
     party.close();
+  });
+
+  it('[C6][C9] an item from before its admission is answered like one that does not exist', async () => {
+    const before = await s.mediator.post<{ created: { id: string }[] }>(`${url()}/rooms/joint/messages`, { body: 'before admission' });
+    const hiddenId = before.body.created[0]!.id;
+    const o = await lateObserver();
+    const after = await s.mediator.post<{ created: { id: string }[] }>(`${url()}/rooms/joint/messages`, { body: 'after admission' });
+    const live = await o.browser.live(s.caseId, {});
+    await live.until((f) => f.t === 'caught-up');
+    const ask = (id: string, messageId: string) => live.send({ t: 'cmd', id, command: { type: 'set-label', input: { messageId, label: 'shareable' } } });
+    ask('probe-hidden-1', hiddenId);
+    ask('probe-absent-1', 'AAAAAAAAAAAAAAAAAAAAAA');
+    ask('probe-visible-1', after.body.created[0]!.id);
+    type Nack = Extract<ServerFrame, { t: 'nack' }>;
+    const nack = (id: string) => live.until((f) => f.t === 'nack' && f.id === id) as Promise<Nack>;
+    const [hidden, absent, visible] = [await nack('probe-hidden-1'), await nack('probe-absent-1'), await nack('probe-visible-1')];
+    live.close();
+    expect({ status: hidden.status, error: hidden.error }).toEqual({ status: absent.status, error: absent.error });
+    expect({ status: visible.status, error: visible.error }).toEqual({ status: absent.status, error: absent.error }); // observers label nothing
+    // Over HTTP, the same.
+    const http = await o.browser.post(`${url()}/messages/${hiddenId}/label`, { label: 'shareable' });
+    expect({ status: http.status, error: (http.body as { error: unknown }).error }).toEqual({ status: absent.status, error: absent.error });
   });
 });
