@@ -172,4 +172,35 @@ describe('commands over the live socket', () => {
     expect(again.t === 'nack' ? again.status : 200).not.toBe(429);
     party.close();
   });
+
+  it('[C7] a command already checked when its sender signs out is not stored after the sign-out is acknowledged', async () => {
+    const m = await connect(s.mediator);
+    const side = s.sides[0]!.id;
+    // Hold the command after its in-turn access check (at its idempotency lookup), sign out, then let it go on.
+    const cases = server.svc.cases;
+    const original = cases.findIdempotent.bind(cases);
+    let held = false;
+    let release = (): void => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    cases.findIdempotent = async (scope, key) => {
+      if (key === 'after-logout-1') {
+        held = true;
+        await released;
+      }
+      return original(scope, key);
+    };
+    try {
+      m.send({ t: 'cmd', id: 'after-logout-1', command: { type: 'post-message', input: { stream: `notes:${side}`, body: 'stored after signing out', label: null } } });
+      while (!held) await new Promise((r) => setTimeout(r, 5));
+      expect((await s.mediator.post('/api/v1/auth/logout')).status).toBe(204);
+      await m.untilClosed();
+      release();
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      cases.findIdempotent = original;
+    }
+    expect(m.frames.some((f) => f.t === 'ack')).toBe(false);
+    const log = await server.svc.cases.readStream(s.caseId, `notes:${side}`, 0, 100);
+    expect(log.filter((e) => e.type === 'message.posted')).toEqual([]);
+  });
 });

@@ -128,7 +128,7 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
       if (conn.closed || (principal.expiresAt !== undefined && principal.expiresAt <= o.clock.now()))
         throw new DomainError('unauthenticated', 'Sign in or open your personal invitation link.');
     };
-    caseCommand(o.svc, o.engine, principal, conn.caseId, toCommand(command), { scope, key: id, request: { live: command } }, authorize).then(
+    caseCommand(o.svc, o.engine, principal, conn.caseId, toCommand(command), { scope, key: id, request: { live: command } }, authorize, authorize).then(
       (r) => o.hub.send(conn, { t: 'ack', id, created: r.created }),
       (e: unknown) => answerError(conn, id, e),
     );

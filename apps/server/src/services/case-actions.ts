@@ -30,6 +30,8 @@ export async function caseCommand(
   command: Command,
   idempotency: Idempotency | null,
   authorize: () => Promise<void> | void,
+  /** A synchronous re-check just before the writes are stored (the live socket's; see RunOptions.stillAuthorized). */
+  stillAuthorized?: () => void,
 ): Promise<{ created: Created[] }> {
   const rec = await engine.load(caseId);
   if (!rec) throw notFound('No such case.');
@@ -41,6 +43,7 @@ export async function caseCommand(
     command,
     idempotency,
     authorize: async () => authorize(),
+    stillAuthorized,
     item:
       command.type === 'set-label'
         ? (state) => (state.id === caseId ? svc.cases.item(caseId, command.input.messageId) : Promise.resolve(null))

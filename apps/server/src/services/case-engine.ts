@@ -32,6 +32,13 @@ export interface RunOptions<R> {
    * carried out after it (C7).
    */
   readonly authorize?: () => Promise<void>;
+  /**
+   * Checked once more just before the command's writes go to the store, synchronously, in
+   * the group-commit lane: an access change (a sign-out, an account disabled) that landed
+   * after `authorize` refuses the command instead of letting it be stored after the change
+   * was acknowledged (C7). Only for checks that need no I/O (the live socket's).
+   */
+  readonly stillAuthorized?: () => void;
   /** Runs after commit and before the answer: closing connections whose access shrank (C7). */
   readonly afterCommit?: (state: CaseState, events: readonly StoredEvent[]) => void;
   readonly respond: (state: CaseState, events: readonly StoredEvent[]) => R;
@@ -52,19 +59,34 @@ export interface CaseEngine {
  * flush to disk covers them all. Each command is still acknowledged only after the
  * transaction holding its writes has committed, and gets its own outcome.
  */
-function groupCommit(store: CaseStore, maxBatch = 256): (input: CommitInput) => Promise<CommitReceipt | void> {
+function groupCommit(store: CaseStore, maxBatch = 256): (input: CommitInput, check?: () => void) => Promise<CommitReceipt | void> {
   const commitMany = store.commitMany?.bind(store);
-  if (!commitMany) return (input) => store.commit(input);
+  if (!commitMany)
+    return (input, check) => {
+      check?.();
+      return store.commit(input);
+    };
   const lanes = Math.max(1, store.commitLanes ?? 1);
-  let queue: { input: CommitInput; resolve: (r: CommitReceipt) => void; reject: (e: Error) => void }[] = [];
+  let queue: { input: CommitInput; check?: () => void; resolve: (r: CommitReceipt) => void; reject: (e: Error) => void }[] = [];
   let running = 0;
   let scheduled = false;
   // A lane writes one batch at a time until the queue is empty. A case has at most one
   // commit in flight (its commands run in turn), so lanes never hold the same case.
   const lane = async (): Promise<void> => {
     while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
-      queue = queue.slice(batch.length);
+      const taken = queue.slice(0, maxBatch);
+      queue = queue.slice(taken.length);
+      // Last access checks, in the same turn as the write starts (see RunOptions.stillAuthorized).
+      const batch = taken.filter((b) => {
+        try {
+          b.check?.();
+          return true;
+        } catch (e) {
+          b.reject(e instanceof Error ? e : new Error(String(e)));
+          return false;
+        }
+      });
+      if (batch.length === 0) continue;
       try {
         const outcomes = await commitMany(batch.map((b) => b.input));
         batch.forEach((b, i) => {
@@ -86,9 +108,9 @@ function groupCommit(store: CaseStore, maxBatch = 256): (input: CommitInput) => 
       void lane();
     }
   };
-  return (input) =>
+  return (input, check) =>
     new Promise<CommitReceipt>((resolve, reject) => {
-      queue.push({ input, resolve, reject });
+      queue.push({ input, check, resolve, reject });
       if (running >= lanes || scheduled) return;
       scheduled = true;
       setImmediate(start);
@@ -150,7 +172,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
         create,
         ...extra,
         idempotency: o.idempotency && requestHash ? { scope: o.idempotency.scope, key: o.idempotency.key, requestHash, response: JSON.stringify(response) } : undefined,
-      });
+      }, o.stillAuthorized);
       cache.set(o.caseId, { state: next, version: rec ? rec.version + 1 : 1, audit: receipt ? receipt.audit : undefined });
       o.afterCommit?.(next, stored);
       svc.publisher.publish(o.caseId, next, stored);
