@@ -34,6 +34,29 @@ function wsOpen(ws: WebSocket): Promise<void> {
   });
 }
 
+/**
+ * A `ws` client as a Link: answers to commands go to `onAnswer` (which says whether the
+ * frame was one), every other frame to `onText`.
+ */
+async function socketLink(
+  ws: WebSocket,
+  sockets: WeakMap<Link, WebSocket>,
+  onText: (text: string) => void,
+  onClose: (code: number) => void,
+  onAnswer: (text: string) => boolean,
+): Promise<Link> {
+  ws.on('message', (data: Buffer) => {
+    const text = data.toString();
+    if (!onAnswer(text)) onText(text);
+  });
+  ws.on('close', (code) => onClose(code));
+  await wsOpen(ws);
+  ws.on('error', () => undefined);
+  const link: Link = { sendFrame: (f) => ws.send(JSON.stringify(f)), close: () => ws.close() };
+  sockets.set(link, ws);
+  return link;
+}
+
 export function oursTransport(p: Provisioned, via: 'live' | 'http' = 'live'): Transport {
   const base = new URL(p.url);
   let cid = 0;
@@ -69,20 +92,13 @@ export function oursTransport(p: Provisioned, via: 'live' | 'http' = 'live'): Tr
     needsResume: true,
     async connect(k, c, onText, onClose) {
       const ws = new WebSocket(`${wsBase}/api/v1/cases/${k.caseId}/live${c.as ? `?as=${c.as}` : ''}`, { headers: { origin: p.origin, cookie: c.cookie }, perMessageDeflate: false });
-      ws.on('message', (data: Buffer) => {
-        const text = data.toString();
-        if (text.startsWith('{"t":"ack"') || text.startsWith('{"t":"nack"')) {
-          const f = JSON.parse(text) as { t: 'ack' | 'nack'; id: string; status?: number };
-          waiting.get(f.id)?.(f.t === 'ack' ? 200 : (f.status ?? 500));
-          waiting.delete(f.id);
-        } else onText(text);
+      return socketLink(ws, sockets, onText, onClose, (text) => {
+        if (!text.startsWith('{"t":"ack"') && !text.startsWith('{"t":"nack"')) return false;
+        const f = JSON.parse(text) as { t: 'ack' | 'nack'; id: string; status?: number };
+        waiting.get(f.id)?.(f.t === 'ack' ? 200 : (f.status ?? 500));
+        waiting.delete(f.id);
+        return true;
       });
-      ws.on('close', (code) => onClose(code));
-      await wsOpen(ws);
-      ws.on('error', () => undefined);
-      const link: Link = { sendFrame: (f) => ws.send(JSON.stringify(f)), close: () => ws.close() };
-      sockets.set(link, ws);
-      return link;
     },
     post(k, c, link, stream, body) {
       if (via === 'live') return live(link, { type: 'post-message', input: { stream, body, label: null } });
@@ -119,20 +135,13 @@ export function wsTransport(p: Provisioned): Transport {
     needsResume: false,
     async connect(k, c, onText, onClose) {
       const ws = new WebSocket(`${wsBase}/live?${new URLSearchParams(query(k, c)).toString()}`, { perMessageDeflate: false });
-      ws.on('message', (data: Buffer) => {
-        const text = data.toString();
-        if (text.startsWith('{"t":"ack"')) {
-          const id = (JSON.parse(text) as { rid: number }).rid;
-          acks.get(id)?.(200);
-          acks.delete(id);
-        } else onText(text);
+      return socketLink(ws, sockets, onText, onClose, (text) => {
+        if (!text.startsWith('{"t":"ack"')) return false;
+        const id = (JSON.parse(text) as { rid: number }).rid;
+        acks.get(id)?.(200);
+        acks.delete(id);
+        return true;
       });
-      ws.on('close', (code) => onClose(code));
-      await wsOpen(ws);
-      ws.on('error', () => undefined);
-      const link: Link = { sendFrame: (f) => ws.send(JSON.stringify(f)), close: () => ws.close() };
-      sockets.set(link, ws);
-      return link;
     },
     post: (_k, _c, link, stream, body) => ask(link, { t: 'post', rid: ++rid, stream, body }),
     command: (_k, _c, link, kind, sideId) => ask(link, { t: 'cmd', rid: ++rid, kind, sideId }),
