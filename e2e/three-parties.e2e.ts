@@ -204,6 +204,8 @@ test('[C1] three contexts: create, invite, joint, caucus, no leak to A, reconven
   expectNoLeak(a, 'NOTE-7731');
   expectNoLeak(b, 'NOTE-7731'); // [C2] notes reach no party
   expect(a.frames.length).toBeGreaterThan(5);
+  // A's messages went over its live socket and were acknowledged there once stored.
+  expect(a.frames.some((f) => f.startsWith('{"t":"ack"'))).toBe(true);
   await shot(mp, '16-console-back-joint');
 
   for (const tab of [m, a, b]) expect(unexpectedErrors(tab)).toEqual([]);

@@ -104,7 +104,7 @@ export function applyFrame(s: CaseState, f: ServerFrame, localNow: number): Case
     }
     case 'pong':
     case 'error':
-    case 'ack': // answers to commands sent over the socket; this app sends its commands over HTTP
+    case 'ack': // answers to commands sent over the socket: LiveConnection settles them
     case 'nack':
       return s;
   }

@@ -56,6 +56,7 @@ function rig(allowed = true) {
     now: () => now,
     random: () => 0.5,
     stillAllowed: () => Promise.resolve(allowed),
+    newId: () => `cmd-id-${++id}`,
   };
   const conn = new LiveConnection('ws://x/live', { get: () => state, set: (s) => (state = s) }, deps);
   /** Fires the earliest pending timer of at least... (the reconnect or heartbeat). */
@@ -71,6 +72,67 @@ function rig(allowed = true) {
 }
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
+
+describe('live connection: commands over the socket', () => {
+  const live = (r: ReturnType<typeof rig>, s: FakeSocket) => {
+    s.open();
+    s.push({ t: 'hello', v: 1, view: viewFor(partyA) });
+    s.push({ t: 'caught-up', heads: {} });
+  };
+  const post = { type: 'post-message', input: { stream: 'joint', body: 'hello', label: null } } as const;
+
+  it('is not offered before the connection is live (the caller uses HTTP then)', () => {
+    const r = rig();
+    r.conn.start();
+    expect(r.conn.command(post)).toBeNull();
+    r.sockets[0]!.open();
+    r.sockets[0]!.push({ t: 'hello', v: 1, view: viewFor(partyA) });
+    expect(r.conn.command(post)).toBeNull(); // not caught up yet
+  });
+
+  it('resolves on the ack, rejects on a nack with the error HTTP would give', async () => {
+    const r = rig();
+    r.conn.start();
+    const s = r.sockets[0]!;
+    live(r, s);
+    const ok = r.conn.command(post);
+    const bad = r.conn.command({ type: 'post-message', input: { stream: 'caucus:sideBBBBB', body: 'x', label: null } });
+    const sent = s.sent.filter((f): f is { t: 'cmd'; id: string } => (f as { t: string }).t === 'cmd');
+    expect(sent.map((f) => f.id)).toHaveLength(2);
+    s.push({ t: 'ack', id: sent[0]!.id, created: [] });
+    s.push({ t: 'nack', id: sent[1]!.id, status: 404, error: { code: 'not_found', message: 'No such room.' } });
+    await expect(ok).resolves.toBeUndefined();
+    await expect(bad).rejects.toMatchObject({ code: 'not_found', status: 404 });
+  });
+
+  it('sends an unanswered command again, with the same id, after a reconnect', async () => {
+    const r = rig();
+    r.conn.start();
+    const s1 = r.sockets[0]!;
+    live(r, s1);
+    const pending = r.conn.command(post);
+    const first = s1.sent.find((f) => (f as { t: string }).t === 'cmd') as { id: string };
+    s1.drop(1006);
+    await flush();
+    r.fire((ms) => ms < 5000);
+    const s2 = r.sockets[1]!;
+    live(r, s2);
+    const again = s2.sent.filter((f) => (f as { t: string }).t === 'cmd') as { id: string }[];
+    expect(again.map((f) => f.id)).toEqual([first.id]);
+    s2.push({ t: 'ack', id: first.id, created: [] });
+    await expect(pending).resolves.toBeUndefined();
+  });
+
+  it('rejects what is unanswered when the connection ends for good', async () => {
+    const r = rig(false);
+    r.conn.start();
+    const s = r.sockets[0]!;
+    live(r, s);
+    const pending = r.conn.command(post);
+    s.drop(4000); // access changed, and the session no longer stands
+    await expect(pending).rejects.toMatchObject({ code: 'network' });
+  });
+});
 
 describe('live connection: resume, dedupe, back-off', () => {
   it('after hello, resumes every stream from 0, then re-sends the room on screen', () => {

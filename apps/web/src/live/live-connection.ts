@@ -1,4 +1,6 @@
-import { CloseCode, PROTOCOL_VERSION, ServerFrame, type ClientFrame } from '@caucus/protocol';
+import { CloseCode, type LiveCommand, PROTOCOL_VERSION, ServerFrame, type ClientFrame } from '@caucus/protocol';
+import { ApiError, errorMessage } from '../api/client.ts';
+import { t } from '../i18n/index.ts';
 import { applyFrame, resumePositions, withStatus, type CaseState } from './case-state.ts';
 
 /**
@@ -26,7 +28,11 @@ export interface LiveDeps {
   random(): number;
   /** After a refusal or an "access changed" close: does our session still stand? */
   stillAllowed(): Promise<boolean>;
+  /** A fresh random id for a command (it is also the command's idempotency key). */
+  newId(): string;
 }
+
+type CommandFrame = Extract<ClientFrame, { t: 'cmd' }>;
 
 export interface StateHolder {
   get(): CaseState;
@@ -53,6 +59,8 @@ export class LiveConnection {
   private lastFrameAt = 0;
   private focused: string | null = null;
   private opened = false;
+  /** Commands sent and not yet answered, in order; sent again (same id) after a reconnect. */
+  private readonly unanswered = new Map<string, { readonly frame: CommandFrame; resolve(): void; reject(e: Error): void }>();
 
   constructor(
     private readonly url: string,
@@ -65,7 +73,36 @@ export class LiveConnection {
     this.connect();
   }
 
+  /**
+   * Sends a command over the live socket (docs/live-protocol.md) when the connection is
+   * live, and resolves once the server has stored it; null when it is not live (send it
+   * over HTTP then). A refusal rejects with the same ApiError HTTP would give. If the
+   * connection drops before the answer, the command goes again, with the same id, after
+   * the next resume: the server carries it out at most once.
+   */
+  command(command: LiveCommand): Promise<void> | null {
+    if (this.socket?.readyState !== OPEN || !this.state.get().caughtUp) return null;
+    const frame: CommandFrame = { t: 'cmd', id: this.deps.newId(), command };
+    return new Promise<void>((resolve, reject) => {
+      this.unanswered.set(frame.id, { frame, resolve, reject });
+      this.send(frame);
+    });
+  }
+
+  private answer(id: string, err: Error | null): void {
+    const w = this.unanswered.get(id);
+    if (!w) return;
+    this.unanswered.delete(id);
+    if (err) w.reject(err);
+    else w.resolve();
+  }
+
+  private failUnanswered(): void {
+    for (const id of [...this.unanswered.keys()]) this.answer(id, new ApiError('network', 0, t('error.network')));
+  }
+
   stop(): void {
+    this.failUnanswered();
     this.stopped = true;
     if (this.retryTimer !== null) this.deps.clearTimer(this.retryTimer);
     if (this.beatTimer !== null) this.deps.clearTimer(this.beatTimer);
@@ -125,7 +162,12 @@ export class LiveConnection {
       this.send({ t: 'resume', v: PROTOCOL_VERSION, streams: resumePositions(next) });
       if (this.focused) this.send({ t: 'focus', stream: this.focused });
     }
-    if (frame.t === 'caught-up') this.attempt = 0;
+    if (frame.t === 'caught-up') {
+      this.attempt = 0;
+      for (const w of this.unanswered.values()) this.send(w.frame); // after a reconnect: the server dedupes by id
+    }
+    if (frame.t === 'ack') this.answer(frame.id, null);
+    if (frame.t === 'nack') this.answer(frame.id, new ApiError(frame.error.code, frame.status, errorMessage(frame.error.code), frame.error.issues ?? []));
   }
 
   private heartbeat(): void {
@@ -149,6 +191,7 @@ export class LiveConnection {
     if (this.beatTimer !== null) this.deps.clearTimer(this.beatTimer);
     this.beatTimer = null;
     if (code === CloseCode.badFrame) {
+      this.failUnanswered();
       this.state.set(withStatus(this.state.get(), 'failed'));
       return;
     }
@@ -159,7 +202,10 @@ export class LiveConnection {
       (ok) => {
         if (this.stopped) return;
         if (ok) this.scheduleRetry();
-        else this.state.set(withStatus(this.state.get(), 'ended'));
+        else {
+          this.failUnanswered();
+          this.state.set(withStatus(this.state.get(), 'ended'));
+        }
       },
       () => this.scheduleRetry(), // offline: keep trying
     );

@@ -38,6 +38,16 @@ function liveUrl(caseId: string, as: string | null): string {
 
 const GONE = new Set(['unauthenticated', 'not_found', 'agreement_required', 'gone', 'forbidden']);
 
+/**
+ * A message into a room: over the live socket when it is live (no HTTP request, and the
+ * answer once it is stored), else over HTTP. Either way it is stored at most once.
+ */
+export async function postMessage(live: LiveCase, caseId: string, stream: string, body: string, label: 'confidential' | 'shareable' | null, as: string | null): Promise<void> {
+  const viaSocket = live.connection.command({ type: 'post-message', input: { stream, body, label } });
+  if (viaSocket) return viaSocket;
+  await endpoints.command(caseId, `/rooms/${encodeURIComponent(stream)}/messages`, { body, label }, as);
+}
+
 /** Opens the case's one live connection for this tab, and closes it when the screen goes. */
 export function useLiveCase(caseId: string, as: string | null): LiveCase {
   const { store, connection } = useMemo(() => {
@@ -48,6 +58,7 @@ export function useLiveCase(caseId: string, as: string | null): LiveCase {
       clearTimer: (h) => window.clearTimeout(h as number),
       now: () => Date.now(),
       random: () => Math.random(),
+      newId: () => crypto.randomUUID(),
       stillAllowed: () =>
         endpoints.caseView(caseId, as).then(
           () => true,

@@ -9,7 +9,7 @@ import { locale, t, tn } from '../i18n/index.ts';
 import { useAction, useNow } from '../lib/hooks.ts';
 import { useDocumentTitle } from '../lib/router.ts';
 import { caucusRequests, effectivePhase, isTyping, messagesOf, nameOf, serverNow, unreadCount, type Label, type Message } from '../live/selectors.ts';
-import { useLiveCase } from '../live/use-live-case.ts';
+import { postMessage, useLiveCase } from '../live/use-live-case.ts';
 import type { AccountInfo } from './require-account.tsx';
 import { TimeBalanceMeter } from './console-balance.tsx';
 import { PeoplePanel } from './console-people.tsx';
@@ -21,7 +21,8 @@ import { NotesDrawer } from './notes-drawer.tsx';
 /** The mediator's live console: rooms, the room on screen under its audience banner, and the session's controls. */
 export function MediatorConsole(props: { caseId: string; account: AccountInfo }) {
   const { caseId } = props;
-  const { state, connection, store } = useLiveCase(caseId, null);
+  const live = useLiveCase(caseId, null);
+  const { state, connection, store } = live;
   const now = useNow(1000);
   const view = state.view;
   const sNow = serverNow(state, now);
@@ -75,9 +76,7 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
   const requests = caucusRequests(state);
   const refreshKey = `${view.session.phase}|${view.session.mediatorRoom ?? ''}|${view.session.since}|${view.participants.filter((p) => p.accepted).length}|${state.streams.mediators?.position ?? 0}`;
   const typing = isTyping(state, room, now).map((id) => nameOf(view, id));
-  const send = async (body: string, label: Label | null) => {
-    await endpoints.command(caseId, `/rooms/${encodeURIComponent(room)}/messages`, { body, label });
-  };
+  const send = (body: string, label: Label | null) => postMessage(live, caseId, room, body, label, null);
   const canLabel = (m: Message) => view.participants.find((p) => p.id === m.authorId)?.role === 'mediator';
   const relabel = (m: Message, next: Label) =>
     void labelAct.run(async () => void (await endpoints.command(caseId, `/messages/${encodeURIComponent(m.id)}/label`, { label: next })));

@@ -10,7 +10,7 @@ import { alertParty, installAlerts, setBaseTitle } from '../lib/alert.ts';
 import { formatTime } from '../lib/format.ts';
 import { useAction, useNow } from '../lib/hooks.ts';
 import { caucusRequests, effectivePhase, mediatorAlerts, messagesOf, serverNow, unreadCount, type Label, type Message } from '../live/selectors.ts';
-import { useLiveCase } from '../live/use-live-case.ts';
+import { postMessage, useLiveCase } from '../live/use-live-case.ts';
 import { PartyActions } from './party-actions.tsx';
 import { partyAudience, partyDefaultRoom, partyStatus } from './party-status.ts';
 
@@ -87,9 +87,7 @@ export function PartyRoom(props: { caseId: string; as: string }) {
   const labelFor = view.regime === 'opt-in' ? 'confidential' : 'shareable';
   const requests = caucusRequests(state).filter((r) => r.sideId === me.sideId);
 
-  const send = async (body: string, label: Label | null) => {
-    await endpoints.command(caseId, `/rooms/${encodeURIComponent(onScreen)}/messages`, { body, label }, as);
-  };
+  const send = (body: string, label: Label | null) => postMessage(live, caseId, onScreen, body, label, as);
   const relabel = (m: Message, next: Label) =>
     void labelAct.run(async () => {
       await endpoints.command(caseId, `/messages/${encodeURIComponent(m.id)}/label`, { label: next }, as);
