@@ -60,7 +60,8 @@ function pin(c: Child): void {
 }
 
 async function startChild(kind: Kind, env: Record<string, string>): Promise<Child> {
-  const node = ['--expose-gc', '--import', 'tsx', path.join(here, 'servers', 'child.ts'), kind];
+  // BENCH_CHILD: a prebuilt (e.g. esbuild-bundled) child script instead of the TypeScript source, for profiles with line numbers.
+  const node = process.env.BENCH_CHILD ? ['--expose-gc', process.env.BENCH_CHILD, kind] : ['--expose-gc', '--import', 'tsx', path.join(here, 'servers', 'child.ts'), kind];
   const profEnv = prof ? { BENCH_PROF_DIR: path.join(here, 'out', 'prof') } : {};
   const proc = spawn(process.execPath, node, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...profEnv, ...env } });
   let id = 0;
