@@ -1,5 +1,6 @@
 import type { CaseView, EventView } from '@caucus/protocol';
 import { describe, expect, it } from 'vitest';
+import { AUDIT_COLUMNS } from '../src/storage/case.repository.ts';
 import { scenarioPerTest, type Scenario, type TestServer } from './harness.ts';
 
 let server: TestServer;
@@ -102,7 +103,7 @@ describe('a mediation over real HTTP and WebSockets', () => {
     const v = await s.mediator.get<{ ok: boolean; length: number }>(`${base()}/audit/verify`);
     expect(v.body.ok).toBe(true);
     expect(v.body.length).toBeGreaterThan(10);
-    const rows = await server.db.kysely.selectFrom('audit').selectAll().execute();
+    const rows = await server.db.kysely.selectFrom('events').select(AUDIT_COLUMNS).select('data').execute();
     expect(JSON.stringify(rows)).not.toContain('particular sentence');
   });
 });

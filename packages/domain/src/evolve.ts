@@ -157,3 +157,15 @@ export function evolve(state: CaseState, event: DomainEvent): CaseState {
 }
 
 export const foldEvents = (state: CaseState, events: readonly DomainEvent[]): CaseState => events.reduce(evolve, state);
+
+/**
+ * Whether `next` differs from `prev` in more than its stream heads. States are immutable
+ * and handlers copy only what they change, so a message (which moves a head and nothing
+ * else) leaves every other part the very same object. Storage uses it to keep the stored
+ * state instead of writing it again for every message.
+ */
+export function changedBeyondHeads(prev: CaseState, next: CaseState): boolean {
+  if (prev === next) return false;
+  for (const k of Object.keys(next) as (keyof CaseState)[]) if (k !== 'heads' && next[k] !== prev[k]) return true;
+  return Object.keys(prev).length !== Object.keys(next).length;
+}

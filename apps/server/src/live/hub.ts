@@ -212,7 +212,9 @@ export class Hub implements Publisher {
       const asked = from[stream];
       let after = Math.min(asked === undefined ? head : asked + offset, head);
       while (after < head && !c.closed) {
-        const batch = await read(stream, after);
+        // Up to the published head only: rows past it may be stored but not yet on disk (or
+        // not yet published); those come live, in order, once they are.
+        const batch = (await read(stream, after)).filter((e) => e.position <= head);
         if (batch.length === 0) break;
         const current = this.states.get(c.caseId) ?? state;
         for (const e of batch) this.deliverNow(c, new EventFrame(e), current);

@@ -1,14 +1,19 @@
-import { type CaseState, type Command, decide, DomainError, foldEvents, type DomainEvent, type ItemMeta, type StoredEvent } from '@caucus/domain';
+import { type CaseState, changedBeyondHeads, type Command, decide, DomainError, foldEvents, type DomainEvent, type ItemMeta, type StoredEvent } from '@caucus/domain';
 import { sha256 } from '../platform.ts';
 import type { Services } from './context.ts';
-import { type CaseRecord, type CaseStore, type CommitInput, type CommitReceipt, VersionConflict } from './ports.ts';
+import { groupCommit } from './group-commit.ts';
+import { type CaseRecord, type CommitInput, VersionConflict } from './ports.ts';
 
 /**
  * Runs commands against a case: decide → append (one transaction, with projections and
  * audit) → publish. A command is acknowledged only after its transaction commits.
  *
- * Commands for one case are serialised in this process, so events are published in
- * position order; the version check in the store catches writers in other processes.
+ * Commands of one case are decided one after another in this process, each on the state
+ * the one before it produced, without waiting for that one to be stored: their writes go
+ * to the group commit in order, are stored in order (in one batch or in batches one after
+ * the other), and are published and acknowledged in order. Should one fail, those decided
+ * on top of it fail too (their version is not there) and are decided again on what the
+ * store holds. The version check in the store also catches writers in other processes.
  */
 export interface Idempotency {
   readonly scope: string;
@@ -53,83 +58,36 @@ export interface CaseEngine {
   run<R>(opts: RunOptions<R>): Promise<R>;
 }
 
-/**
- * Group commit: commands of different cases that reach their commit while a transaction is
- * being written (or in the same turn of the event loop) share the next transaction, so one
- * flush to disk covers them all. Each command is still acknowledged only after the
- * transaction holding its writes has committed, and gets its own outcome.
- */
-function groupCommit(store: CaseStore, maxBatch = 256): (input: CommitInput, check?: () => void) => Promise<CommitReceipt | void> {
-  const commitMany = store.commitMany?.bind(store);
-  if (!commitMany)
-    return (input, check) => {
-      check?.();
-      return store.commit(input);
-    };
-  const lanes = Math.max(1, store.commitLanes ?? 1);
-  let queue: { input: CommitInput; check?: () => void; resolve: (r: CommitReceipt) => void; reject: (e: Error) => void }[] = [];
-  let running = 0;
-  let scheduled = false;
-  // A lane writes one batch at a time until the queue is empty. A case has at most one
-  // commit in flight (its commands run in turn), so lanes never hold the same case.
-  const lane = async (): Promise<void> => {
-    while (queue.length > 0) {
-      const taken = queue.slice(0, maxBatch);
-      queue = queue.slice(taken.length);
-      // Last access checks, in the same turn as the write starts (see RunOptions.stillAuthorized).
-      const batch = taken.filter((b) => {
-        try {
-          b.check?.();
-          return true;
-        } catch (e) {
-          b.reject(e instanceof Error ? e : new Error(String(e)));
-          return false;
-        }
-      });
-      if (batch.length === 0) continue;
-      try {
-        const outcomes = await commitMany(batch.map((b) => b.input));
-        batch.forEach((b, i) => {
-          const o = outcomes[i];
-          if (o instanceof Error) b.reject(o);
-          else if (o) b.resolve(o);
-          else b.reject(new Error('group commit: the store gave no outcome'));
-        });
-      } catch (e) {
-        for (const b of batch) b.reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    }
-    running -= 1;
-  };
-  const start = (): void => {
-    scheduled = false;
-    while (running < lanes && queue.length > 0) {
-      running += 1;
-      void lane();
-    }
-  };
-  return (input, check) =>
-    new Promise<CommitReceipt>((resolve, reject) => {
-      queue.push({ input, check, resolve, reject });
-      if (running >= lanes || scheduled) return;
-      scheduled = true;
-      setImmediate(start);
-    });
+/** A case with commands decided but not yet stored: where the next one is decided. */
+interface Tail {
+  /** The record after the last decided command (its audit head unknown until it is stored). */
+  rec: CaseRecord;
+  /** Commands decided and queued, not yet settled. */
+  inFlight: number;
+  /** Waiting for inFlight to reach 0. */
+  idle: (() => void)[];
 }
 
+type Step<R> = { readonly done: R } | { readonly committed: Promise<R> };
+
 export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' | 'ids'>): CaseEngine {
+  /** The latest committed record of each case: what every read sees. */
   const cache = new Map<string, CaseRecord>();
+  const tails = new Map<string, Tail>();
   const queues = new Map<string, Promise<unknown>>();
+  /** Runs in progress by idempotency key: a retry that comes while the first is still running waits for it. */
+  const running = new Map<string, Promise<unknown>>();
   const commit = groupCommit(svc.cases);
 
   async function load(caseId: string): Promise<CaseRecord | null> {
     const hit = cache.get(caseId);
     if (hit) return hit;
     const rec = await svc.cases.load(caseId);
-    if (rec) cache.set(caseId, rec);
+    if (rec && !tails.has(caseId)) cache.set(caseId, rec);
     return rec;
   }
 
+  /** One section at a time per case: deciding (not storing) is what is serialised. */
   function serial<T>(caseId: string, work: () => Promise<T>): Promise<T> {
     const prev = queues.get(caseId) ?? Promise.resolve();
     const next = prev.then(work, work);
@@ -144,69 +102,146 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     return next;
   }
 
-  async function attempt<R>(o: RunOptions<R>, requestHash: string | null): Promise<R> {
-    const rec = o.create ? null : await load(o.caseId);
+  const idle = (t: Tail | undefined): Promise<void> | null => (t && t.inFlight > 0 ? new Promise<void>((resolve) => t.idle.push(resolve)) : null);
+
+  /** A command that failed to be stored takes the commands decided on top of it down with it: decide afresh from the store. */
+  function forget(caseId: string): void {
+    cache.delete(caseId);
+    const t = tails.get(caseId);
+    if (t) t.rec = { ...t.rec, version: -1 }; // nothing more is decided on it: see `decideOn`
+  }
+
+  /** The record to decide the next command on: the tail while commands are in flight, else the committed record. */
+  async function decideOn(caseId: string): Promise<CaseRecord | null> {
+    const t = tails.get(caseId);
+    if (t && t.rec.version >= 0) return t.rec;
+    // A failure was settled while others were in flight: wait until they are all settled (they fail too).
+    const wait = idle(t);
+    if (wait) await wait;
+    return load(caseId);
+  }
+
+  /**
+   * Decides one command (in turn with the case's others) and queues its writes. Returns at
+   * once with the answer of a retried command, or with the promise of this one's commit:
+   * the next command of the case is decided on this one's state while it is being written.
+   */
+  async function decideStep<R>(o: RunOptions<R>, requestHash: string | null): Promise<Step<R>> {
+    await o.authorize?.();
+    const idem = o.idempotency ?? null;
+    if (idem) {
+      const now = svc.cases.findIdempotentNow?.(idem.scope, idem.key); // null: none; undefined: ask the store
+      const seen = now === undefined ? await svc.cases.findIdempotent(idem.scope, idem.key) : now;
+      if (seen) {
+        if (seen.requestHash !== requestHash) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');
+        return { done: JSON.parse(seen.response) as R }; // a retried command returns its first result
+      }
+    }
+    if (o.item) {
+      // What the item loader reads must be stored: let the commands before this one land first.
+      const wait = idle(tails.get(o.caseId));
+      if (wait) await wait;
+    }
+    const rec = o.create ? null : await decideOn(o.caseId);
     if (!o.create && !rec) throw new DomainError('not_found', 'No such case.');
     const state = rec?.state ?? (o.create as NonNullable<RunOptions<R>['create']>).initial;
     const item = o.item ? await o.item(state) : undefined;
     const now = svc.clock.now();
-    const events = decide(state, o.command, { now, newId: (scope) => svc.ids.next(scope), actorId: o.actorId, accountId: o.accountId, item });
+    const decided = decide(state, o.command, { now, newId: (scope) => svc.ids.next(scope), actorId: o.actorId, accountId: o.accountId, item });
     const heads: Record<string, number> = { ...state.heads };
-    const stored: StoredEvent[] = events.map((e: DomainEvent) => {
+    const stored: StoredEvent[] = decided.map((e: DomainEvent) => {
       const position = (heads[e.stream] ?? 0) + 1;
       heads[e.stream] = position;
       return { ...e, position };
     });
-    const next = foldEvents(state, events);
+    const next = foldEvents(state, decided);
     const response = o.respond(next, stored);
-    if (stored.length > 0 || o.create) {
-      const extra = o.extra?.(next, stored) ?? {};
-      const create = o.create ? (typeof o.create.data === 'function' ? o.create.data(stored) : o.create.data) : undefined;
-      const receipt = await commit({
-        caseId: o.caseId,
-        expectedVersion: rec ? rec.version : null,
-        expectedAudit: rec?.audit, // the store seals the next entries on it without reading it
-        state: next,
-        events: stored,
-        now,
-        create,
-        ...extra,
-        idempotency: o.idempotency && requestHash ? { scope: o.idempotency.scope, key: o.idempotency.key, requestHash, response: JSON.stringify(response) } : undefined,
-      }, o.stillAuthorized);
-      cache.set(o.caseId, { state: next, version: rec ? rec.version + 1 : 1, audit: receipt ? receipt.audit : undefined });
-      o.afterCommit?.(next, stored);
-      svc.publisher.publish(o.caseId, next, stored);
-    }
-    return response;
+    if (stored.length === 0 && !o.create) return { done: response };
+    const extra = o.extra?.(next, stored) ?? {};
+    const create = o.create ? (typeof o.create.data === 'function' ? o.create.data(stored) : o.create.data) : undefined;
+    const version = rec ? rec.version + 1 : 1;
+    const input: CommitInput = {
+      caseId: o.caseId,
+      expectedVersion: rec ? rec.version : null,
+      expectedAudit: rec?.audit, // undefined while the command before is being written: the lane asks `head`
+      state: next,
+      stateChanged: rec ? changedBeyondHeads(rec.state, next) : true,
+      events: stored,
+      now,
+      create,
+      ...extra,
+      idempotency: o.idempotency && requestHash ? { scope: o.idempotency.scope, key: o.idempotency.key, requestHash, response: JSON.stringify(response) } : undefined,
+    };
+    let t = tails.get(o.caseId);
+    if (!t) tails.set(o.caseId, (t = { rec: { state: next, version }, inFlight: 0, idle: [] }));
+    else t.rec = { state: next, version };
+    t.inFlight += 1;
+    const tail = t;
+    const committed = new Promise<R>((resolve, reject) => {
+      commit({
+        input,
+        check: o.stillAuthorized,
+        head: () => cache.get(o.caseId)?.audit,
+        settle: (outcome) => {
+          tail.inFlight -= 1;
+          if (outcome instanceof Error) forget(o.caseId);
+          else {
+            const rec = { state: next, version, audit: outcome?.audit };
+            cache.set(o.caseId, rec);
+            if (tail.rec.version === version) tail.rec = rec; // the last one decided: its head is known now
+          }
+          if (tail.inFlight === 0) {
+            if (tails.get(o.caseId) === tail) tails.delete(o.caseId);
+            for (const wake of tail.idle.splice(0)) wake();
+          }
+          if (outcome instanceof Error) return reject(outcome);
+          try {
+            o.afterCommit?.(next, stored);
+            svc.publisher.publish(o.caseId, next, stored);
+            resolve(response);
+          } catch (e) {
+            reject(e instanceof Error ? e : new Error(String(e))); // stored all the same: a retry with its key gets the answer
+          }
+        },
+      });
+    });
+    // A command that shrinks someone's access closes their connections after its commit
+    // (afterCommit, C7): nothing of the case is decided before that, so that a command of
+    // theirs queued behind it finds them gone instead of being stored after the revocation.
+    if (o.afterCommit) await committed.catch(() => undefined);
+    return { committed };
   }
 
   return {
     load,
     cached: (caseId) => cache.get(caseId),
     run<R>(o: RunOptions<R>): Promise<R> {
-      return serial(o.caseId, async () => {
-        await o.authorize?.();
-        const idem = o.idempotency ?? null;
-        const requestHash = idem ? sha256(JSON.stringify([o.caseId, o.command.type, idem.request])) : null;
+      const idem = o.idempotency ?? null;
+      const requestHash = idem ? sha256(JSON.stringify([o.caseId, o.command.type, idem.request])) : null;
+      const key = idem ? `${idem.scope}\u0000${idem.key}` : null;
+      const earlier = key ? running.get(key) : undefined;
+      const result = (async () => {
+        if (earlier) await earlier.catch(() => undefined); // then its record is stored, or it failed
         for (let tries = 0; ; tries++) {
-          // Looked up on every try: after a lost race, the winner may have been this very command
-          // retried through another process, whose answer is then the one to give.
-          if (idem) {
-            const seen = await svc.cases.findIdempotent(idem.scope, idem.key);
-            if (seen) {
-              if (seen.requestHash !== requestHash) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');
-              return JSON.parse(seen.response) as R; // a retried command returns its first result
-            }
-          }
+          const step = await serial(o.caseId, () => decideStep(o, requestHash));
+          if ('done' in step) return step.done;
           try {
-            return await attempt(o, requestHash);
+            return await step.committed;
           } catch (e) {
+            // Another process wrote, or a command this one was decided on top of failed: decide
+            // again on fresh state (the access check is redone: that write may have been a revocation).
             if (!(e instanceof VersionConflict) || tries >= 4) throw e;
-            cache.delete(o.caseId); // another process wrote: decide again on fresh state
-            await o.authorize?.(); // ...and that write may have been a revocation
           }
         }
-      });
+      })();
+      if (key) {
+        running.set(key, result);
+        void result.then(
+          () => running.get(key) === result && running.delete(key),
+          () => running.get(key) === result && running.delete(key),
+        );
+      }
+      return result;
     },
   };
 }

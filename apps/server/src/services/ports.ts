@@ -45,6 +45,11 @@ export interface CommitInput {
    */
   readonly expectedAudit?: AuditHead;
   readonly state: CaseState;
+  /**
+   * False when the command moved nothing but stream heads (a message): the store then keeps
+   * the rest of the state it holds instead of writing it again. Absent means changed.
+   */
+  readonly stateChanged?: boolean;
   readonly events: readonly StoredEvent[];
   readonly now: number;
   readonly create?: { readonly createdBy: string; readonly agreementText: string; readonly mediators: readonly { accountId: string; participantId: string }[] };
@@ -103,6 +108,11 @@ export interface CaseStore {
   agreement(caseId: string): Promise<{ text: string; hash: string } | null>;
   audit(caseId: string): Promise<{ entries: AuditEntry[]; head: { seq: number; hash: string } }>;
   findIdempotent(scope: string, key: string): Promise<{ requestHash: string; response: string } | null>;
+  /**
+   * The same lookup without waiting, where the store can answer at once (SQLite in this
+   * process): the record, null when there is none, undefined when it cannot tell now.
+   */
+  findIdempotentNow?(scope: string, key: string): { requestHash: string; response: string } | null | undefined;
   invitationByToken(tokenHash: string): Promise<InvitationRow | null>;
   invitationsOf(caseId: string): Promise<InvitationRow[]>;
   markRedeemed(tokenHash: string, at: number): Promise<boolean>;

@@ -23,8 +23,11 @@ export async function readStream(
   // C7: read first, then confirm the session: what was read predates any revocation that
   // this check does not see.
   await confirmSession(svc, principal);
+  // Only what the engine knows to be stored: rows past its head may be written and not yet
+  // on disk (the commit writer flushes after the COMMIT), or on disk and not yet published.
+  const head = rec.state.heads[q.stream] ?? 0;
   return {
-    events: events.filter((e) => mayObserveEvent(rec.state, me.id, e)).map((e) => eventView(rec.state, me.id, e)),
-    head: (rec.state.heads[q.stream] ?? 0) - offset,
+    events: events.filter((e) => e.position <= head && mayObserveEvent(rec.state, me.id, e)).map((e) => eventView(rec.state, me.id, e)),
+    head: head - offset,
   };
 }

@@ -1,12 +1,14 @@
 import { type AuditEntry, type CaseState, GENESIS, type ItemMeta, type Label, type StoredEvent, upgradeState } from '@caucus/domain';
+import type SQLite from 'better-sqlite3';
 import { CompiledQuery, type Kysely, PostgresAdapter } from 'kysely';
 import type { AuditHead, CaseStore, CommitInput, CommitReceipt, InvitationRow } from '../services/ports.ts';
 import { VersionConflict } from '../services/ports.ts';
 import { type CommitPlan, planCommit } from './commit-plan.ts';
 import { sqlWriter } from './commit-sql.ts';
 import { sqliteWriter } from './commit-sqlite.ts';
-import { nativeSqlite } from './db.ts';
+import { nativeSqlite, nativeWalFlush } from './db.ts';
 import type { Database } from './schema.ts';
+import { FlushFailed, type WalFlush } from './wal-flush.ts';
 
 const isUniqueViolation = (e: unknown): boolean => {
   const err = e as { code?: string; message?: string };
@@ -31,6 +33,8 @@ export interface CaseRepositoryOptions {
    * multi-row SQL through Kysely (commit-sql.ts), PostgreSQL's way.
    */
   readonly writer?: 'native' | 'sql';
+  /** The native writer's flush of the WAL to disk (default: the store's own, wal-flush.ts); tests pass their own. */
+  readonly flushWal?: WalFlush;
 }
 
 /**
@@ -47,6 +51,9 @@ export interface CaseRepositoryOptions {
  *   inside an open transaction, where better-sqlite3 would only take a savepoint.
  * - PostgreSQL: through Kysely on a pooled connection, claims first then multi-row inserts.
  */
+/** The columns of the log that make up its audit trail: all but `content`. */
+export const AUDIT_COLUMNS = ['seq', 'id', 'type', 'actor_id', 'stream', 'at', 'content_hash', 'prev_hash', 'hash'] as const;
+
 const IDEMPOTENT_SQL = {
   numbered: 'SELECT "request_hash", "response" FROM "idempotency" WHERE "scope" = $1 AND "key" = $2',
   'question-marks': 'SELECT "request_hash", "response" FROM "idempotency" WHERE "scope" = ? AND "key" = ?',
@@ -56,10 +63,15 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
   const placeholders = db.getExecutor().adapter instanceof PostgresAdapter ? 'numbered' : 'question-marks';
   const native = opts.writer === 'sql' ? undefined : nativeSqlite(db);
   let write: (plans: readonly CommitPlan[]) => Promise<void>;
+  let idempotentStatement: SQLite.Statement<[string, string], { request_hash: string; response: string }> | undefined;
   if (native) {
-    const writeNow = sqliteWriter(native);
-    // Holding Kysely's one connection while the synchronous transaction runs (see above).
-    write = (plans) => db.connection().execute(() => new Promise<void>((resolve) => resolve(writeNow(plans))));
+    const writeNow = sqliteWriter(native, opts.flushWal ?? nativeWalFlush(db));
+    // Holding Kysely's one connection while the synchronous transaction runs (see above), and
+    // letting go of it before waiting for the flush to disk.
+    write = async (plans) => {
+      const { durable } = await db.connection().execute(() => Promise.resolve({ durable: writeNow(plans) }));
+      await durable;
+    };
   } else {
     write = sqlWriter(db, placeholders);
   }
@@ -68,12 +80,20 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     e instanceof VersionConflict ? e : isUniqueViolation(e) ? new VersionConflict('case changed concurrently') : e instanceof Error ? e : new Error(String(e));
 
   /**
-   * Each input's plan, or the error it alone gets. A caller that did not carry the audit head
-   * gets it read here, outside the transaction: a version's head never changes, and if the
-   * case moved on since, the claim fails on the version anyway.
+   * Each input's plan, or the error it alone gets. Inputs of one case follow each other in
+   * order (a case's commands may be decided before the one before them is stored): each is
+   * planned on the head its predecessor in the batch leaves. Other callers that did not carry
+   * the audit head get it read here, outside the transaction: a version's head never
+   * changes, and if the case moved on since, the claim fails on the version anyway.
    */
   async function plan(inputs: readonly CommitInput[]): Promise<(CommitPlan | Error)[]> {
-    const unknown = inputs.filter((i) => i.expectedVersion !== null && !i.expectedAudit).map((i) => i.caseId);
+    const chained = new Set<CommitInput>();
+    const seen = new Set<string>();
+    for (const i of inputs) {
+      if (seen.has(i.caseId) && !i.expectedAudit) chained.add(i);
+      seen.add(i.caseId);
+    }
+    const unknown = inputs.filter((i) => i.expectedVersion !== null && !i.expectedAudit && !chained.has(i)).map((i) => i.caseId);
     const heads = new Map<string, AuditHead>();
     let readFailed: Error | null = null;
     if (unknown.length > 0) {
@@ -84,14 +104,25 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
         readFailed = asConflict(e);
       }
     }
+    const last = new Map<string, CommitPlan | Error>();
     return inputs.map((i) => {
-      try {
-        if (readFailed && i.expectedVersion !== null && !i.expectedAudit) return readFailed;
-        // A case that is not there has no head: its claim finds no row, a VersionConflict.
-        return planCommit(i, i.expectedAudit ?? heads.get(i.caseId) ?? { seq: 0, hash: GENESIS });
-      } catch (e) {
-        return asConflict(e);
-      }
+      const out = ((): CommitPlan | Error => {
+        try {
+          if (chained.has(i)) {
+            const before = last.get(i.caseId);
+            // The one before failed to plan: this one, decided on top of it, cannot follow it.
+            if (!before || before instanceof Error) return new VersionConflict('the command before this one was not stored');
+            return planCommit(i, before.after);
+          }
+          if (readFailed && i.expectedVersion !== null && !i.expectedAudit) return readFailed;
+          // A case that is not there has no head: its claim finds no row, a VersionConflict.
+          return planCommit(i, i.expectedAudit ?? heads.get(i.caseId) ?? { seq: 0, hash: GENESIS });
+        } catch (e) {
+          return asConflict(e);
+        }
+      })();
+      last.set(i.caseId, out);
+      return out;
     });
   }
 
@@ -102,7 +133,9 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
       try {
         await write(ready);
         return plans.map((p) => (p instanceof Error ? p : { audit: p.after }));
-      } catch {
+      } catch (e) {
+        // Written but maybe not on disk: nothing can be said of any of them, and nothing is written again.
+        if (e instanceof FlushFailed) return plans.map((p) => (p instanceof Error ? p : e));
         // One of them failed, so the transaction wrote nothing: commit each alone, for its own answer.
       }
     }
@@ -124,8 +157,15 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
 
   return {
     async load(caseId) {
-      const row = await db.selectFrom('cases').select(['state', 'version', 'audit_seq', 'audit_hash']).where('id', '=', caseId).executeTakeFirst();
-      return row ? { state: upgradeState(JSON.parse(row.state) as CaseState), version: row.version, audit: { seq: row.audit_seq, hash: row.audit_hash } } : null;
+      const row = await db
+        .selectFrom('cases')
+        .innerJoin('case_states', 'case_states.case_id', 'cases.id')
+        .select(['case_states.state', 'cases.heads', 'cases.version', 'cases.audit_seq', 'cases.audit_hash'])
+        .where('cases.id', '=', caseId)
+        .executeTakeFirst();
+      if (!row) return null;
+      const state = upgradeState({ ...(JSON.parse(row.state) as Omit<CaseState, 'heads'>), heads: JSON.parse(row.heads) as CaseState['heads'] });
+      return { state, version: row.version, audit: { seq: row.audit_seq, hash: row.audit_hash } };
     },
 
     async commit(input) {
@@ -140,12 +180,11 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     async readStream(caseId, stream, after, limit) {
       const rows = await db
         .selectFrom('events')
-        .leftJoin('contents', 'contents.event_id', 'events.id')
-        .select(['events.id', 'events.stream', 'events.position', 'events.type', 'events.actor_id', 'events.at', 'events.data', 'contents.body'])
-        .where('events.case_id', '=', caseId)
-        .where('events.stream', '=', stream)
-        .where('events.position', '>', after)
-        .orderBy('events.position')
+        .select(['id', 'stream', 'position', 'type', 'actor_id', 'at', 'data', 'content'])
+        .where('case_id', '=', caseId)
+        .where('stream', '=', stream)
+        .where('position', '>', after)
+        .orderBy('position')
         .limit(limit)
         .execute();
       return rows.map(
@@ -158,7 +197,7 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
             actorId: r.actor_id,
             at: r.at,
             data: JSON.parse(r.data) as unknown,
-            content: r.body ? (JSON.parse(r.body) as unknown) : null,
+            content: r.content ? (JSON.parse(r.content) as unknown) : null,
           }) as StoredEvent,
       );
     },
@@ -174,11 +213,12 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     },
 
     async audit(caseId) {
-      const rows = await db.selectFrom('audit').selectAll().where('case_id', '=', caseId).orderBy('seq').execute();
+      // The audit entries are the log's content-free columns (C10): `content` is not read.
+      const rows = await db.selectFrom('events').select(AUDIT_COLUMNS).where('case_id', '=', caseId).orderBy('seq').execute();
       const head = await db.selectFrom('cases').select(['audit_seq', 'audit_hash']).where('id', '=', caseId).executeTakeFirst();
       const entries: AuditEntry[] = rows.map((r) => ({
         seq: r.seq,
-        eventId: r.event_id,
+        eventId: r.id,
         type: r.type,
         actorId: r.actor_id,
         stream: r.stream,
@@ -196,6 +236,18 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
       const r = rows[0];
       return r ? { requestHash: r.request_hash, response: r.response } : null;
     },
+
+    // Read straight from SQLite's connection between statements (better-sqlite3 is synchronous,
+    // and only the commit writer, which runs to its end in one call, writes this table); not
+    // while a Kysely transaction is open on it.
+    findIdempotentNow: native
+      ? (scope, key) => {
+          if (native.inTransaction) return undefined;
+          idempotentStatement ??= native.prepare(IDEMPOTENT_SQL['question-marks']); // prepared on first use: the table exists by then
+          const r = idempotentStatement.get(scope, key);
+          return r ? { requestHash: r.request_hash, response: r.response } : null;
+        }
+      : undefined,
 
     async invitationByToken(tokenHash) {
       const r = await db.selectFrom('invitations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();

@@ -1,7 +1,7 @@
 import { GENESIS, sealEntry } from '@caucus/domain';
 import { sha256 } from '../platform.ts';
 import type { AuditHead, CommitInput } from '../services/ports.ts';
-import type { AgreementsTable, AuditTable, CaseMediatorsTable, CasesTable, ContentsTable, Database, EventsTable, IdempotencyTable, InvitationsTable, ItemsTable } from './schema.ts';
+import type { AgreementsTable, CaseMediatorsTable, CasesTable, CaseStatesTable, Database, EventsTable, IdempotencyTable, InvitationsTable, ItemsTable } from './schema.ts';
 
 /**
  * The rows one command writes, worked out once and without touching the database, so that
@@ -17,18 +17,18 @@ export interface CommitPlan {
   readonly before: AuditHead;
   /** The audit head after the command: stored in the case row, and the commit's receipt. */
   readonly after: AuditHead;
-  /** The case row's new state and status (an existing case: written by the version claim). */
-  readonly state: string;
+  /** The case row's new heads and status (an existing case: written by the version claim). */
+  readonly heads: string;
   readonly status: CasesTable['status'];
-  /** A creation: the case row (version 1, already at `after`), its agreement and mediators. */
-  readonly create: { readonly case: CasesTable; readonly agreement: AgreementsTable; readonly mediators: readonly CaseMediatorsTable[] } | null;
+  /** The rest of the state, when the command changed more than heads (else the stored one stands). */
+  readonly state: string | null;
+  /** A creation: the case row (version 1, already at `after`), its state, agreement and mediators. */
+  readonly create: { readonly case: CasesTable; readonly state: CaseStatesTable; readonly agreement: AgreementsTable; readonly mediators: readonly CaseMediatorsTable[] } | null;
+  /** The log rows: each event with its audit entry and its content (C10: only in `content`). */
   readonly events: readonly EventsTable[];
-  /** What people wrote, apart from the events (C10). */
-  readonly contents: readonly ContentsTable[];
   /** Projections: items inserted by message.posted, labels set by message.labelled (in that order). */
   readonly items: readonly ItemsTable[];
   readonly labels: readonly { readonly caseId: string; readonly messageId: string; readonly label: string }[];
-  readonly audit: readonly AuditTable[];
   /** Pending invitations of these participants end (before the new ones are stored). */
   readonly endInvitationsOf: readonly string[];
   readonly invitations: readonly InvitationsTable[];
@@ -49,38 +49,39 @@ export function planCommit(input: CommitInput, head: AuditHead): CommitPlan {
   const creating = input.expectedVersion === null;
   const before = creating ? { seq: 0, hash: GENESIS } : head;
   const events: EventsTable[] = [];
-  const contents: ContentsTable[] = [];
   const items: ItemsTable[] = [];
   const labels: { caseId: string; messageId: string; label: string }[] = [];
-  const audit: AuditTable[] = [];
   let seq = before.seq;
   let prev = before.hash;
   for (const e of input.events) {
-    events.push({ case_id: caseId, stream: e.stream, position: e.position, id: e.id, type: e.type, actor_id: e.actorId, at: e.at, data: JSON.stringify(e.data) });
-    // The body is stored as this text, and the audit proves it by its hash (C10).
-    const body = e.content ? JSON.stringify(e.content) : null;
-    if (body !== null) contents.push({ event_id: e.id, case_id: caseId, body });
-    if (e.type === 'message.posted')
-      items.push({ message_id: e.data.messageId, case_id: caseId, stream: e.stream, author_id: e.data.authorId, label: e.data.label, conveyed: 0 });
-    else if (e.type === 'message.labelled') labels.push({ caseId, messageId: e.data.messageId, label: e.data.label });
+    // The content is stored as this text, and the audit entry proves it by its hash (C10).
+    const content = e.content ? JSON.stringify(e.content) : null;
     seq += 1;
-    const entry = sealEntry(caseId, { seq, eventId: e.id, type: e.type, actorId: e.actorId, stream: e.stream, at: e.at, contentHash: body === null ? null : sha256(body), prevHash: prev }, sha256);
+    const entry = sealEntry(caseId, { seq, eventId: e.id, type: e.type, actorId: e.actorId, stream: e.stream, at: e.at, contentHash: content === null ? null : sha256(content), prevHash: prev }, sha256);
     prev = entry.hash;
-    audit.push({
+    events.push({
       case_id: caseId,
+      stream: e.stream,
+      position: e.position,
       seq,
-      event_id: entry.eventId,
-      type: entry.type,
-      actor_id: entry.actorId,
-      stream: entry.stream,
-      at: entry.at,
+      id: e.id,
+      type: e.type,
+      actor_id: e.actorId,
+      at: e.at,
+      data: JSON.stringify(e.data),
+      content,
       content_hash: entry.contentHash,
       prev_hash: entry.prevHash,
       hash: entry.hash,
     });
+    if (e.type === 'message.posted')
+      items.push({ message_id: e.data.messageId, case_id: caseId, stream: e.stream, author_id: e.data.authorId, label: e.data.label, conveyed: 0 });
+    else if (e.type === 'message.labelled') labels.push({ caseId, messageId: e.data.messageId, label: e.data.label });
   }
   const after = { seq, hash: prev };
-  const stateJson = JSON.stringify(state);
+  const { heads, ...rest } = state;
+  const headsJson = JSON.stringify(heads);
+  const stateJson = creating || input.stateChanged !== false ? JSON.stringify(rest) : null;
   let create: CommitPlan['create'] = null;
   if (creating) {
     const c = input.create;
@@ -94,11 +95,12 @@ export function planCommit(input: CommitInput, head: AuditHead): CommitPlan {
         reference: state.reference,
         regime: state.regime,
         created_at: now,
-        state: stateJson,
         version: 1,
+        heads: headsJson,
         audit_seq: after.seq,
         audit_hash: after.hash,
       },
+      state: { case_id: caseId, state: stateJson as string },
       agreement: { case_id: caseId, hash: state.agreementHash, text: c.agreementText },
       mediators: c.mediators.map((m) => ({ case_id: caseId, account_id: m.accountId, participant_id: m.participantId })),
     };
@@ -109,14 +111,13 @@ export function planCommit(input: CommitInput, head: AuditHead): CommitPlan {
     expectedVersion: input.expectedVersion,
     before,
     after,
-    state: stateJson,
+    heads: headsJson,
     status: state.status,
+    state: stateJson,
     create,
     events,
-    contents,
     items,
     labels,
-    audit,
     endInvitationsOf: [...(input.endInvitationsOf ?? [])],
     invitations: (input.invitations ?? []).map((inv) => ({
       token_hash: inv.tokenHash,
@@ -139,13 +140,12 @@ export type SqlValue = string | number | null;
 
 /** The tables a plan inserts into, with every column in a fixed order (checked complete below). */
 export const COLUMNS = {
-  cases: ['id', 'created_by', 'status', 'title', 'reference', 'regime', 'created_at', 'state', 'version', 'audit_seq', 'audit_hash'],
+  cases: ['id', 'created_by', 'status', 'title', 'reference', 'regime', 'created_at', 'version', 'heads', 'audit_seq', 'audit_hash'],
+  case_states: ['case_id', 'state'],
   agreements: ['case_id', 'hash', 'text'],
   case_mediators: ['case_id', 'account_id', 'participant_id'],
-  events: ['case_id', 'stream', 'position', 'id', 'type', 'actor_id', 'at', 'data'],
-  contents: ['event_id', 'case_id', 'body'],
+  events: ['case_id', 'stream', 'position', 'seq', 'id', 'type', 'actor_id', 'at', 'data', 'content', 'content_hash', 'prev_hash', 'hash'],
   items: ['message_id', 'case_id', 'stream', 'author_id', 'label', 'conveyed'],
-  audit: ['case_id', 'seq', 'event_id', 'type', 'actor_id', 'stream', 'at', 'content_hash', 'prev_hash', 'hash'],
   invitations: ['token_hash', 'case_id', 'participant_id', 'created_at', 'expires_at', 'revoked_at', 'redeemed_at'],
   idempotency: ['scope', 'key', 'request_hash', 'response', 'created_at'],
 } as const satisfies { readonly [T in keyof Database]?: readonly (keyof Database[T] & string)[] };
@@ -164,18 +164,17 @@ export function valuesOf<T extends InsertTable>(table: T, row: Database[T]): Sql
 }
 
 /**
- * A batch's inserts beyond the case rows (which go with the claims), table by table. Every
- * table's rows stay in plan order, so writing table after table keeps each command's order
- * where it matters: items before the labels set on them (LABEL_SQL runs after `items`).
+ * A batch's inserts beyond the case rows and states (which go with the claims), table by
+ * table. Every table's rows stay in plan order, so writing table after table keeps each
+ * command's order where it matters: items before the labels set on them (LABEL_SQL runs
+ * after `items`).
  */
-export function insertsOf(plans: readonly CommitPlan[]): { readonly [T in Exclude<InsertTable, 'cases'>]: readonly Database[T][] } {
+export function insertsOf(plans: readonly CommitPlan[]): { readonly [T in Exclude<InsertTable, 'cases' | 'case_states'>]: readonly Database[T][] } {
   return {
     agreements: plans.flatMap((p) => (p.create ? [p.create.agreement] : [])),
     case_mediators: plans.flatMap((p) => p.create?.mediators ?? []),
     events: plans.flatMap((p) => p.events),
-    contents: plans.flatMap((p) => p.contents),
     items: plans.flatMap((p) => p.items),
-    audit: plans.flatMap((p) => p.audit),
     invitations: plans.flatMap((p) => p.invitations),
     idempotency: plans.flatMap((p) => (p.idempotency ? [p.idempotency] : [])),
   };
@@ -188,18 +187,21 @@ export function insertsOf(plans: readonly CommitPlan[]): { readonly [T in Exclud
 const q = (name: string): string => `"${name}"`;
 
 /**
- * The version claim of an existing case, which also writes its new state and audit head:
- * one statement on the case row, and the first of the command's writes (on PostgreSQL it
- * locks the row, so writers of one case queue there and the loser fails at once). No row
- * updated means the case moved on (or never was): a VersionConflict.
+ * The version claim of an existing case, which also writes its new heads, status and audit
+ * head: one statement on the (small) case row, and the first of the command's writes (on
+ * PostgreSQL it locks the row, so writers of one case queue there and the loser fails at
+ * once). No row updated means the case moved on (or never was): a VersionConflict.
  */
 export const CLAIM_SQL =
-  'UPDATE "cases" SET "version" = ?, "state" = ?, "status" = ?, "audit_seq" = ?, "audit_hash" = ? WHERE "id" = ? AND "version" = ? AND "audit_seq" = ? AND "audit_hash" = ?';
+  'UPDATE "cases" SET "version" = ?, "heads" = ?, "status" = ?, "audit_seq" = ?, "audit_hash" = ? WHERE "id" = ? AND "version" = ? AND "audit_seq" = ? AND "audit_hash" = ?';
 
 export function claimValues(p: CommitPlan): SqlValue[] {
   if (p.expectedVersion === null) throw new Error('a creation has no version claim');
-  return [p.expectedVersion + 1, p.state, p.status, p.after.seq, p.after.hash, p.caseId, p.expectedVersion, p.before.seq, p.before.hash];
+  return [p.expectedVersion + 1, p.heads, p.status, p.after.seq, p.after.hash, p.caseId, p.expectedVersion, p.before.seq, p.before.hash];
 }
+
+/** The rest of the state, after the claim, by the commands that changed it. */
+export const STATE_SQL = 'UPDATE "case_states" SET "state" = ? WHERE "case_id" = ?';
 
 export const LABEL_SQL = 'UPDATE "items" SET "label" = ? WHERE "message_id" = ? AND "case_id" = ?';
 export const END_INVITATION_SQL = 'UPDATE "invitations" SET "revoked_at" = ? WHERE "case_id" = ? AND "participant_id" = ? AND "revoked_at" IS NULL';

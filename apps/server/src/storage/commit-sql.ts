@@ -10,6 +10,7 @@ import {
   insertSql,
   insertsOf,
   LABEL_SQL,
+  STATE_SQL,
   type SqlValue,
   valuesOf,
   type CommitPlan,
@@ -65,19 +66,20 @@ export function sqlWriter(db: Kysely<Database>, placeholders: Placeholders): (pl
       for (const p of [...plans].sort(byCase)) {
         if (p.create) {
           await run(trx, 'insert:cases:1', () => insertSql('cases'), valuesOf('cases', p.create.case));
+          // Here, not with the other inserts: a command pipelined behind the creation may update it.
+          await run(trx, 'insert:case_states:1', () => insertSql('case_states'), valuesOf('case_states', p.create.state));
         } else {
           const r = await run(trx, 'claim', () => CLAIM_SQL, claimValues(p));
           if (r.numAffectedRows !== 1n) throw new VersionConflict('case changed concurrently');
+          if (p.state !== null) await run(trx, 'state', () => STATE_SQL, [p.state, p.caseId]);
         }
       }
       const rows = insertsOf(plans);
       await insertMany(trx, 'agreements', rows.agreements);
       await insertMany(trx, 'case_mediators', rows.case_mediators);
       await insertMany(trx, 'events', rows.events);
-      await insertMany(trx, 'contents', rows.contents);
       await insertMany(trx, 'items', rows.items);
       for (const p of plans) for (const l of p.labels) await run(trx, 'label', () => LABEL_SQL, [l.label, l.messageId, l.caseId]);
-      await insertMany(trx, 'audit', rows.audit);
       // Pending invitations end before the new ones are stored (a re-issued link replaces one).
       for (const p of plans) for (const participant of p.endInvitationsOf) await run(trx, 'end-invitation', () => END_INVITATION_SQL, [p.now, p.caseId, participant]);
       await insertMany(trx, 'invitations', rows.invitations);

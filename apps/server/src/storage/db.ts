@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { migrate } from './migrations.ts';
+import { type WalFlush, walFlusher } from './wal-flush.ts';
 import type { Database } from './schema.ts';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -67,6 +68,11 @@ function startCheckpointer(sqlite: SQLite.Database, intervalMs = 500): () => Pro
 /** The better-sqlite3 connection under a Kysely instance opened by openDb on SQLite. */
 export const nativeSqlite = (kysely: Kysely<Database>): SQLite.Database | undefined => nativeConnections.get(kysely);
 
+const walFlushes = new WeakMap<Kysely<Database>, WalFlush>();
+
+/** The flush of that connection's WAL to disk, off the event loop (wal-flush.ts). */
+export const nativeWalFlush = (kysely: Kysely<Database>): WalFlush | undefined => walFlushes.get(kysely);
+
 // PostgreSQL returns BIGINT as strings; every bigint here is an epoch-ms time that fits a double.
 pg.types.setTypeParser(20, (v) => Number(v));
 
@@ -100,7 +106,8 @@ function reusingStatements(sqlite: SQLite.Database, max = 500): SqliteDatabase {
 /**
  * Opens the store: SQLite in `dataDir` by default, PostgreSQL when a URL is given.
  * SQLite runs in WAL mode with synchronous=FULL, so a committed transaction survives a
- * power cut; that is what "acknowledged" means here.
+ * power cut; that is what "acknowledged" means here. (The commit writer gets the same
+ * guarantee by flushing the WAL off the event loop before it acknowledges: wal-flush.ts.)
  */
 export async function openDb(opts: { databaseUrl: string | null; dataDir: string }): Promise<Db> {
   let kysely: Kysely<Database>;
@@ -130,6 +137,9 @@ export async function openDb(opts: { databaseUrl: string | null; dataDir: string
     native = sqlite;
     nativeConnections.set(kysely, sqlite);
     onClose(kysely, startCheckpointer(sqlite));
+    const wal = walFlusher(file);
+    walFlushes.set(kysely, wal.flush);
+    onClose(kysely, () => wal.close());
   }
   await migrate(kysely as unknown as Kysely<unknown>);
   const k = kysely;

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, SqliteAdapter, sql } from 'kysely';
 
 /**
  * Migrations in TypeScript, run at start. Only column types and statements that both
@@ -130,10 +130,80 @@ const initial: Migration = {
   },
 };
 
-const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ '0001-initial': initial }) };
+/**
+ * The case log as one row per event. The first layout wrote six B-trees per message
+ * (events, contents and audit, each with one or two random-keyed indexes) and rewrote the
+ * whole state (2 KB and more) with every command; the log keeps the event, its audit entry
+ * and its content in one row under one index, and the state apart from the heads that
+ * every event moves (measured: SQLite's share of a message's write roughly halved).
+ */
+const logLayout: Migration = {
+  async up(db: Kysely<unknown>) {
+    // PostgreSQL: Kysely runs the migration and its record in one transaction.
+    if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return toLogLayout(db);
+    // SQLite: Kysely runs migrations outside a transaction, and this one moves every event,
+    // so it takes one itself: a crash half-way leaves the first layout as it was. A crash
+    // after the COMMIT but before Kysely records the migration leaves the new layout
+    // unrecorded: it is recognised (no audit table any more) and only recorded.
+    const old = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'audit'`.execute(db);
+    if (old.rows.length === 0) return;
+    await sql`BEGIN IMMEDIATE`.execute(db);
+    try {
+      await toLogLayout(db);
+      await sql`COMMIT`.execute(db);
+    } catch (e) {
+      await sql`ROLLBACK`.execute(db);
+      throw e;
+    }
+  },
+};
 
-export async function migrate(db: Kysely<unknown>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+async function toLogLayout(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('events').renameTo('events_v1').execute();
+  await db.schema
+    .createTable('events')
+    .addColumn('case_id', 'text', (c) => c.notNull())
+    .addColumn('stream', 'text', (c) => c.notNull())
+    .addColumn('position', 'integer', (c) => c.notNull())
+    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('actor_id', 'text')
+    .addColumn('at', 'bigint', (c) => c.notNull())
+    .addColumn('data', 'text', (c) => c.notNull())
+    .addColumn('content', 'text')
+    .addColumn('content_hash', 'text')
+    .addColumn('prev_hash', 'text', (c) => c.notNull())
+    .addColumn('hash', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('case_log_pk', ['case_id', 'stream', 'position'])
+    .execute();
+  await sql`INSERT INTO events (case_id, stream, position, seq, id, type, actor_id, at, data, content, content_hash, prev_hash, hash)
+    SELECT e.case_id, e.stream, e.position, a.seq, e.id, e.type, e.actor_id, e.at, e.data, c.body, a.content_hash, a.prev_hash, a.hash
+    FROM events_v1 e JOIN audit a ON a.case_id = e.case_id AND a.event_id = e.id LEFT JOIN contents c ON c.event_id = e.id`.execute(db);
+  await db.schema.dropTable('contents').execute();
+  await db.schema.dropTable('audit').execute();
+  await db.schema.dropTable('events_v1').execute();
+
+  await db.schema.createTable('case_states').addColumn('case_id', 'text', (c) => c.primaryKey()).addColumn('state', 'text', (c) => c.notNull()).execute();
+  await db.schema.alterTable('cases').addColumn('heads', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+  const rows = await sql<{ id: string; state: string }>`SELECT id, state FROM cases`.execute(db);
+  for (const r of rows.rows) {
+    const { heads, ...rest } = JSON.parse(r.state) as { heads?: Record<string, number> };
+    await sql`INSERT INTO case_states (case_id, state) VALUES (${r.id}, ${JSON.stringify(rest)})`.execute(db);
+    await sql`UPDATE cases SET heads = ${JSON.stringify(heads ?? {})} WHERE id = ${r.id}`.execute(db);
+  }
+  await db.schema.alterTable('cases').dropColumn('state').execute();
+}
+
+/** Every migration, in order. */
+export const MIGRATIONS = { '0001-initial': initial, '0002-log-layout': logLayout } as const;
+
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
+
+/** Runs the migrations not yet run: all of them, or (tests of a migration) up to `upTo`. */
+export async function migrate(db: Kysely<unknown>, upTo?: keyof typeof MIGRATIONS): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await (upTo ? migrator.migrateTo(upTo) : migrator.migrateToLatest());
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`Database migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`);

@@ -33,10 +33,19 @@ export interface CasesTable {
   reference: string;
   regime: string;
   created_at: number;
-  state: string;
   version: number;
+  /** Each stream's head (JSON): the one part of the state that every event moves. */
+  heads: string;
   audit_seq: number;
   audit_hash: string;
+}
+/**
+ * The rest of a case's state (JSON, heads left to `cases.heads`), rewritten only by the
+ * commands that change it: a message moves a head and nothing else, so it leaves this row be.
+ */
+export interface CaseStatesTable {
+  case_id: string;
+  state: string;
 }
 export interface AgreementsTable {
   case_id: string;
@@ -48,21 +57,27 @@ export interface CaseMediatorsTable {
   account_id: string;
   participant_id: string;
 }
+/**
+ * The case log: one row per event, in its stream (`position`, per stream, C8) and in the
+ * case's audit chain (`seq`, case-wide, never shown to participants). The audit entry is
+ * the row's content-free part: every column but `content`. What people wrote is `content`
+ * alone (JSON, null for events without it): per-case encryption wraps that column (C11),
+ * and no other column ever holds it (C10).
+ */
 export interface EventsTable {
   case_id: string;
   stream: string;
   position: number;
+  seq: number;
   id: string;
   type: string;
   actor_id: string | null;
   at: number;
   data: string;
-}
-/** The words people wrote, kept apart from metadata: per-case encryption wraps `body`. */
-export interface ContentsTable {
-  event_id: string;
-  case_id: string;
-  body: string;
+  content: string | null;
+  content_hash: string | null;
+  prev_hash: string;
+  hash: string;
 }
 export interface ItemsTable {
   message_id: string;
@@ -81,18 +96,6 @@ export interface InvitationsTable {
   revoked_at: number | null;
   redeemed_at: number | null;
 }
-export interface AuditTable {
-  case_id: string;
-  seq: number;
-  event_id: string;
-  type: string;
-  actor_id: string | null;
-  stream: string;
-  at: number;
-  content_hash: string | null;
-  prev_hash: string;
-  hash: string;
-}
 export interface IdempotencyTable {
   scope: string;
   key: string;
@@ -106,13 +109,12 @@ export interface Database {
   auth_sessions: AuthSessionsTable;
   account_tokens: AccountTokensTable;
   cases: CasesTable;
+  case_states: CaseStatesTable;
   agreements: AgreementsTable;
   case_mediators: CaseMediatorsTable;
   events: EventsTable;
-  contents: ContentsTable;
   items: ItemsTable;
   invitations: InvitationsTable;
-  audit: AuditTable;
   idempotency: IdempotencyTable;
 }
 
@@ -122,12 +124,11 @@ export const TABLES = [
   'auth_sessions',
   'account_tokens',
   'cases',
+  'case_states',
   'agreements',
   'case_mediators',
   'events',
-  'contents',
   'items',
   'invitations',
-  'audit',
   'idempotency',
 ] as const satisfies readonly (keyof Database)[];

@@ -2,18 +2,17 @@ import { emptyCase, type Command } from '@caucus/domain';
 import { describe, expect, it } from 'vitest';
 import { seededIds } from '../../src/platform.ts';
 import { caseEngine } from '../../src/services/case-engine.ts';
-import { MemoryCaseStore, RecordingPublisher } from './fakes.ts';
+import { GatedCaseStore, MemoryCaseStore, RecordingPublisher } from './fakes.ts';
 
 const clock = { now: () => Date.UTC(2026, 0, 5, 9) };
 
-function setup() {
-  const cases = new MemoryCaseStore();
+function setup(cases = new MemoryCaseStore()) {
   const publisher = new RecordingPublisher();
   const engine = caseEngine({ cases, publisher, clock, ids: seededIds('engine') });
   return { cases, publisher, engine };
 }
 
-async function openCase(engine: ReturnType<typeof setup>['engine']) {
+async function openCase(engine: ReturnType<typeof setup>['engine'], store?: GatedCaseStore) {
   const caseId = 'case-0001-abcdef';
   const command: Command = {
     type: 'open-case',
@@ -32,15 +31,39 @@ async function openCase(engine: ReturnType<typeof setup>['engine']) {
       invitationExpiresAt: clock.now() + 1000,
     },
   };
-  const mediatorId = await engine.run({
+  const opening = engine.run({
     caseId,
     actorId: null,
     command,
     create: { initial: emptyCase(caseId), data: { createdBy: 'acct-1', agreementText: 'x', mediators: [] } },
     respond: (s) => Object.values(s.participants).find((p) => p.role === 'mediator')?.id ?? '',
   });
-  return { caseId, mediatorId };
+  if (store) await store.release();
+  return { caseId, mediatorId: await opening };
 }
+
+const post = (engine: ReturnType<typeof setup>['engine'], caseId: string, actorId: string, body: string, key?: string) =>
+  engine.run({
+    caseId,
+    actorId,
+    command: { type: 'post-message', input: { stream: 'joint', body, label: null } },
+    idempotency: key ? { scope: 'a:acct-1', key, request: { body } } : null,
+    respond: (_s, ev) => ev.map((e) => `${e.stream}#${e.position}`),
+  });
+
+/** A gated store with an open case and a started session, everything released. */
+async function gated() {
+  const store = new GatedCaseStore();
+  const t = setup(store);
+  const { caseId, mediatorId } = await openCase(t.engine, store);
+  const starting = t.engine.run({ caseId, actorId: mediatorId, command: { type: 'start-session', input: {} }, respond: () => 0 });
+  await store.release();
+  await starting;
+  store.batches.length = 0;
+  return { ...t, store, caseId, mediatorId };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 5));
 
 describe('case engine (in-memory store)', () => {
   it('acknowledges only after the commit, and publishes what it committed', async () => {
@@ -101,5 +124,87 @@ describe('case engine (in-memory store)', () => {
     const second = await run();
     expect(second).toEqual(first);
     expect(cases.events.filter((e) => e.stream === 'joint')).toHaveLength(1);
+  });
+
+  it('decides the next command of a case while the one before is being written, and stores them in order', async () => {
+    const { store, publisher, engine, caseId, mediatorId } = await gated();
+    const first = post(engine, caseId, mediatorId, 'one');
+    await settle();
+    expect(store.batches).toHaveLength(1); // 'one' is being written...
+    const second = post(engine, caseId, mediatorId, 'two');
+    const third = post(engine, caseId, mediatorId, 'three');
+    await settle();
+    // ...and 'two' and 'three' were decided on top of it, without waiting: the next batch holds both.
+    expect(publisher.published.filter((p) => p.events.some((e) => e.type === 'message.posted'))).toHaveLength(0);
+    await store.release();
+    expect(await first).toEqual(['joint#1']);
+    expect(store.batches).toHaveLength(2);
+    expect(store.batches[1]?.map((i) => i.expectedVersion)).toEqual([(store.batches[0]?.[0]?.expectedVersion ?? 0) + 1, (store.batches[0]?.[0]?.expectedVersion ?? 0) + 2]);
+    await store.release();
+    expect([await second, await third]).toEqual([['joint#2'], ['joint#3']]);
+    const bodies = publisher.published.flatMap((p) => p.events.filter((e) => e.stream === 'joint').map((e) => `${e.position}:${(e.content as { body: string }).body}`));
+    expect(bodies).toEqual(['1:one', '2:two', '3:three']);
+  });
+
+  it('a failed write fails the commands decided on top of it; they are decided again on what is stored', async () => {
+    const { store, publisher, engine, caseId, mediatorId } = await gated();
+    store.failBody = 'lost';
+    const lost = post(engine, caseId, mediatorId, 'lost').then(
+      () => 'stored',
+      (e: unknown) => (e instanceof Error ? e.message : 'failed'),
+    );
+    await settle();
+    const after = post(engine, caseId, mediatorId, 'after');
+    await store.release(); // 'lost' fails: disk full
+    expect(await lost).toBe('disk full');
+    await store.release(); // 'after' was decided on top of it: its version is not there, so it is decided again...
+    await store.release(); // ...and stored at the position 'lost' would have had
+    expect(await after).toEqual(['joint#1']);
+    expect(store.events.filter((e) => e.stream === 'joint').map((e) => (e.content as { body: string }).body)).toEqual(['after']);
+    expect(publisher.published.flatMap((p) => p.events.filter((e) => e.stream === 'joint').map((e) => e.position))).toEqual([1]);
+  });
+
+  it('a retry that comes while the first try is still being written waits for it and returns its result, stored once', async () => {
+    const { store, engine, caseId, mediatorId } = await gated();
+    const first = post(engine, caseId, mediatorId, 'hello', 'k-00000002');
+    await settle();
+    const retry = post(engine, caseId, mediatorId, 'hello', 'k-00000002');
+    await settle(); // the retry is in: it must not be decided as a second message
+    await store.release();
+    await settle();
+    expect(store.batches).toHaveLength(1);
+    expect(await retry).toEqual(await first);
+    expect(store.events.filter((e) => e.stream === 'joint')).toHaveLength(1);
+  });
+
+  it('[C7] a command that shrinks access is stored (and its connections closed) before the next command of the case is decided', async () => {
+    const { store, publisher, engine, caseId, mediatorId } = await gated();
+    const state = (await store.load(caseId))?.state;
+    const party = Object.values(state?.participants ?? {}).find((p) => p.role === 'party');
+    if (!party) throw new Error('no party');
+    let decidedAfter = false;
+    const removing = engine.run({
+      caseId,
+      actorId: mediatorId,
+      command: { type: 'remove-participant', input: { participantId: party.id } },
+      afterCommit: () => publisher.disconnect({ caseId, participantIds: [party.id] }),
+      respond: () => 'removed',
+    });
+    const next = engine.run({
+      caseId,
+      actorId: mediatorId,
+      command: { type: 'post-message', input: { stream: 'joint', body: 'next', label: null } },
+      authorize: () => {
+        decidedAfter = publisher.disconnected.length > 0;
+        return Promise.resolve();
+      },
+      respond: () => 'posted',
+    });
+    await settle();
+    expect(store.batches).toHaveLength(1); // the removal alone: the next command waits for it
+    await store.release();
+    await store.release();
+    expect([await removing, await next]).toEqual(['removed', 'posted']);
+    expect(decidedAfter).toBe(true);
   });
 });

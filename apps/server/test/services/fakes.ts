@@ -1,5 +1,5 @@
 import type { CaseState, ItemMeta, StoredEvent } from '@caucus/domain';
-import type { CaseRecord, CaseStore, CommitInput, Publisher } from '../../src/services/ports.ts';
+import type { CaseRecord, CaseStore, CommitInput, CommitReceipt, Publisher } from '../../src/services/ports.ts';
 import { VersionConflict } from '../../src/services/ports.ts';
 
 /** An in-memory CaseStore: just enough for use-case tests, with the same version rule. */
@@ -69,5 +69,40 @@ export class RecordingPublisher implements Publisher {
   }
   disconnect(match: unknown): void {
     this.disconnected.push(match);
+  }
+}
+
+/**
+ * A MemoryCaseStore that groups commits like the SQL stores (commitMany, inputs applied in
+ * order with the same version rule) and holds each batch until `release()` is called, so
+ * tests can see what is decided while a batch is being written.
+ */
+export class GatedCaseStore extends MemoryCaseStore {
+  readonly batches: CommitInput[][] = [];
+  private gates: (() => void)[] = [];
+  /** Makes the batch that holds an input with this message body fail as a whole (a disk error). */
+  failBody: string | null = null;
+
+  async commitMany(inputs: readonly CommitInput[]): Promise<(CommitReceipt | Error)[]> {
+    this.batches.push([...inputs]);
+    await new Promise<void>((resolve) => this.gates.push(resolve));
+    const bodies = inputs.flatMap((i) => i.events.map((e) => (e.content as { body?: string } | null)?.body));
+    if (this.failBody !== null && bodies.includes(this.failBody)) return inputs.map(() => new Error('disk full'));
+    const out: (CommitReceipt | Error)[] = [];
+    for (const i of inputs)
+      out.push(
+        await this.commit(i).then(
+          () => ({ audit: { seq: this.events.length, hash: `head-${this.events.length}` } }),
+          (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+        ),
+      );
+    return out;
+  }
+
+  /** Lets the oldest held batch be written; resolves once a batch was waiting. */
+  async release(): Promise<void> {
+    while (this.gates.length === 0) await new Promise((r) => setTimeout(r, 1));
+    this.gates.shift()?.();
+    await new Promise((r) => setTimeout(r, 1));
   }
 }

@@ -1,5 +1,6 @@
 import {
   type CaseState,
+  changedBeyondHeads,
   type Command,
   type CommandMap,
   type CommandType,
@@ -43,7 +44,7 @@ export class CaseDriver {
   private readonly ids: IdGenerator;
 
   constructor(
-    readonly store: CaseStore,
+    public store: CaseStore,
     readonly caseId: string,
     now = T0,
   ) {
@@ -66,7 +67,16 @@ export class CaseDriver {
       return { ...e, position };
     });
     const next = foldEvents(this.state, events);
-    const input: CommitInput = { caseId: this.caseId, expectedVersion: this.version, expectedAudit: this.audit, state: next, events: stored, now: this.now, ...opts.extra };
+    const input: CommitInput = {
+      caseId: this.caseId,
+      expectedVersion: this.version,
+      expectedAudit: this.audit,
+      state: next,
+      stateChanged: changedBeyondHeads(this.state, next),
+      events: stored,
+      now: this.now,
+      ...opts.extra,
+    };
     return { input, next, events: stored };
   }
 

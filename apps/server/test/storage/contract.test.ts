@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it as vitestIt } from 'vitest'
 import { hashToken, sha256 } from '../../src/platform.ts';
 import { type AccountStore, type CaseStore, type CommitInput, type CommitReceipt, VersionConflict } from '../../src/services/ports.ts';
 import { accountRepository } from '../../src/storage/account.repository.ts';
-import { caseRepository } from '../../src/storage/case.repository.ts';
+import { AUDIT_COLUMNS, caseRepository } from '../../src/storage/case.repository.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrations.ts';
 import { TABLES } from '../../src/storage/schema.ts';
@@ -79,7 +79,7 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
     const again = await target.open(); // a second start on the same store
     expect(await counts(again)).toEqual(before);
     const ran = await sql<{ name: string }>`select name from kysely_migration`.execute(again.kysely);
-    expect(ran.rows.map((r) => r.name)).toEqual(['0001-initial']);
+    expect(ran.rows.map((r) => r.name)).toEqual(['0001-initial', '0002-log-layout']);
     expect(await caseRepository(again.kysely).load('c-mig')).not.toBeNull();
   });
 
@@ -132,23 +132,22 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       expect(c.driver.state.heads[JOINT]).toBe(12);
     });
 
-    it('keeps what people wrote in contents, never in event metadata', async () => {
+    it('keeps what people wrote in the content column only, never in event metadata or the audit entry', async () => {
       const c = await openCase(cases, { caseId: 'c-content', leadAccount: 'acct-1' });
       await c.driver.run(c.lead, cmd('start-session', {}));
       const words = ['Our real limit is 40,000.', 'reality-test the rent figure', 'why we need a break'];
       const posted = await c.driver.post(c.partyA, JOINT, words[0] ?? '');
       await c.driver.run(c.lead, cmd('start-separate', { sideId: c.sideB, purpose: words[1] ?? null }));
       await c.driver.run(c.partyB, cmd('request-caucus', { reason: words[2] ?? null }));
-      const rows = await db.kysely.selectFrom('events').selectAll().execute();
-      const contents = await db.kysely.selectFrom('contents').selectAll().orderBy('body').execute();
+      const rows = await db.kysely.selectFrom('events').selectAll().where('case_id', '=', 'c-content').execute();
       for (const w of words) {
-        expect(rows.some((r) => r.data.includes(w))).toBe(false);
-        expect(contents.filter((r) => r.body.includes(w))).toHaveLength(1);
+        expect(rows.filter((r) => r.content?.includes(w))).toHaveLength(1);
+        // Every other column of every row (the event's metadata and its audit entry) is free of it.
+        expect(rows.some((r) => JSON.stringify({ ...r, content: null }).includes(w))).toBe(false);
       }
-      expect(contents.find((r) => r.event_id === posted.id)).toEqual({ event_id: posted.id, case_id: 'c-content', body: JSON.stringify({ body: words[0] }) });
-      // Events without content have no contents row.
-      const withContent = new Set(contents.map((r) => r.event_id));
-      expect(rows.filter((r) => withContent.has(r.id)).map((r) => r.type).sort()).toEqual(['caucus.requested', 'message.posted', 'participant.contact', 'separate.purpose']);
+      expect(rows.find((r) => r.id === posted.id)?.content).toBe(JSON.stringify({ body: words[0] }));
+      // Only the events that carry content have any.
+      expect(rows.filter((r) => r.content !== null).map((r) => r.type).sort()).toEqual(['caucus.requested', 'message.posted', 'participant.contact', 'separate.purpose']);
       const [read] = await cases.readStream('c-content', JOINT, 0, 1);
       expect(read).toEqual(posted);
     });
@@ -196,7 +195,7 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       expect(await accounts.session('s-partyB', T0 + 1)).not.toBeNull();
       expect((await cases.invitationByToken(hashToken(c.tokens.get(c.repB) ?? '')))?.revokedAt).toBeNull();
       const audit = await cases.audit('c-stale');
-      expect(verifyChain('c-stale', audit.entries, audit.head, sha256)).toEqual({ ok: true, length: before.audit });
+      expect(verifyChain('c-stale', audit.entries, audit.head, sha256)).toEqual({ ok: true, length: before.events });
     });
 
     it('throws VersionConflict on a duplicate (case, stream, position) and rolls the transaction back', async () => {
@@ -219,7 +218,7 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       const joint = await cases.readStream('c-dup', JOINT, 0, 10);
       expect(joint.map((e) => (e.type === 'message.posted' ? e.content?.body : null))).toEqual(['first writer']);
       const audit = await cases.audit('c-dup');
-      expect(verifyChain('c-dup', audit.entries, audit.head, sha256)).toEqual({ ok: true, length: before.audit });
+      expect(verifyChain('c-dup', audit.entries, audit.head, sha256)).toEqual({ ok: true, length: before.events });
       // The store still takes the next real commit.
       await c.driver.post(c.partyB, JOINT, 'second writer, decided again');
       // Creating a case whose id exists is the same conflict, with nothing written either.
@@ -286,6 +285,24 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       expect(await cases.findIdempotent('participant:x', 'key-0001')).toEqual({ requestHash: 'hash-1', response: '{"created":[1]}' });
     });
 
+    it('answers the idempotency lookup at once where it can (SQLite: the same record, null for none), else says it cannot', async () => {
+      const c = await openCase(cases, { caseId: 'c-idem-now', leadAccount: 'acct-1' });
+      await c.driver.run(c.lead, cmd('start-session', {}));
+      const idempotency = { scope: 'participant:n', key: 'key-now-1', requestHash: 'hash-n', response: '{"created":[]}' };
+      await c.driver.run(c.partyA, cmd('post-message', { stream: JOINT, body: 'now', label: null }), { extra: { idempotency } });
+      if (engine.name !== 'sqlite' || engine.writer !== 'native') {
+        expect(typeof cases.findIdempotentNow).toBe('undefined'); // PostgreSQL (and the SQL writer's store) always asks
+        return;
+      }
+      expect(cases.findIdempotentNow?.('participant:n', 'key-now-1')).toEqual({ requestHash: 'hash-n', response: '{"created":[]}' });
+      expect(cases.findIdempotentNow?.('participant:n', 'key-now-2')).toBeNull();
+      // Inside a Kysely transaction on the connection it cannot tell (and says so) instead of reading into it.
+      await db.kysely.transaction().execute(async (trx) => {
+        await trx.selectFrom('cases').select('id').execute();
+        expect(cases.findIdempotentNow?.('participant:n', 'key-now-1')).toBeUndefined();
+      });
+    });
+
     it('invitations: inserted with the case, found by token, redeemed once, ended by endInvitationsOf', async () => {
       const c = await openCase(cases, { caseId: 'c-inv', leadAccount: 'acct-1', accept: false });
       const hashA = hashToken(c.tokens.get(c.partyA) ?? '');
@@ -342,12 +359,12 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       expect(head).toEqual({ seq: total, hash: entries.at(-1)?.hash });
       const entry = entries.find((e) => e.eventId === posted.id);
       expect(entry).toMatchObject({ type: 'message.posted', stream: JOINT, actorId: c.partyA, at: T0, contentHash: sha256(JSON.stringify({ body: 'a very particular sentence' })) });
-      expect(JSON.stringify(await db.kysely.selectFrom('audit').selectAll().execute())).not.toContain('particular sentence');
+      expect(JSON.stringify(await db.kysely.selectFrom('events').select(AUDIT_COLUMNS).select('data').execute())).not.toContain('particular sentence');
       // The chain is what storage holds: altering or cutting rows shows.
-      await db.kysely.updateTable('audit').set({ type: 'session.paused' }).where('case_id', '=', 'c-audit').where('seq', '=', 2).execute();
+      await db.kysely.updateTable('events').set({ type: 'session.paused' }).where('case_id', '=', 'c-audit').where('seq', '=', 2).execute();
       const altered = await cases.audit('c-audit');
       expect(verifyChain('c-audit', altered.entries, altered.head, sha256)).toMatchObject({ ok: false, at: 2 });
-      await db.kysely.deleteFrom('audit').where('case_id', '=', 'c-audit').where('seq', '>', 1).execute();
+      await db.kysely.deleteFrom('events').where('case_id', '=', 'c-audit').where('seq', '>', 1).execute();
       const cut = await cases.audit('c-audit');
       expect(verifyChain('c-audit', cut.entries, cut.head, sha256).ok).toBe(false);
       expect(await cases.audit('no-such-case')).toEqual({ entries: [], head: { seq: 0, hash: GENESIS } });
@@ -400,7 +417,7 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
         c.driver.adopt(pc, receiptOf(out[3]).audit);
         for (const x of [a, b, c, fresh]) await expectSound(x.driver.caseId, x.driver);
         const written = pa.events.length + creation.events.length + pb.events.length + pc.events.length;
-        expect(grown(before, await counts(db))).toMatchObject({ cases: 1, agreements: 1, events: written, audit: written, idempotency: 1, invitations: 5 });
+        expect(grown(before, await counts(db))).toMatchObject({ cases: 1, case_states: 1, agreements: 1, events: written, idempotency: 1, invitations: 5 });
         expect(await cases.findIdempotent('participant:g', 'g-key')).toEqual({ requestHash: 'h', response: '{"ok":true}' });
         expect((await cases.invitationByToken(hashToken(b.tokens.get(b.partyB) ?? '')))?.revokedAt).toBe(T0);
         expect((await cases.invitationByToken(token))?.revokedAt).toBeNull();
@@ -429,7 +446,7 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
         expect(out[1]).toBeInstanceOf(VersionConflict);
         expect(out[2]).toBeInstanceOf(VersionConflict);
         a.driver.adopt(pa, receiptOf(out[0]).audit);
-        expect(grown(before, await counts(db))).toMatchObject({ cases: 0, events: pa.events.length, audit: pa.events.length, idempotency: 1, contents: 1, items: 1 });
+        expect(grown(before, await counts(db))).toMatchObject({ cases: 0, events: pa.events.length, idempotency: 1, items: 1 });
         expect(await cases.findIdempotent('participant:s', 'a-key')).not.toBeNull();
         expect(await cases.findIdempotent('participant:s', 'b-key')).toBeNull();
         expect(await cases.findIdempotent('participant:s', 'taken')).toEqual({ requestHash: 'taken', response: '{}' });
@@ -438,6 +455,40 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
         expect(await bodies('s-a')).toEqual(['A commits']);
         expect(await bodies('s-b')).toEqual([]);
         expect(await bodies('s-c')).toEqual(['first use of the key']);
+      });
+
+      it('commands of one case follow each other in a batch, each planned on the one before; a failed one takes those after it down', async () => {
+        const c = await started('q-1');
+        // Decided one on top of the other before any is stored (the engine pipelines a case's
+        // commands): only the first carries the audit head; the others are chained by the store.
+        const p1 = c.driver.plan(c.partyA, cmd('post-message', { stream: JOINT, body: 'q one', label: null }));
+        c.driver.adopt(p1, undefined);
+        const p2 = c.driver.plan(c.lead, cmd('start-separate', { sideId: c.sideA, purpose: null })); // changes more than heads
+        c.driver.adopt(p2, undefined);
+        const p3 = c.driver.plan(c.partyA, cmd('post-message', { stream: caucusStream(c.sideA), body: 'q three', label: null }));
+        expect([p1.input.expectedAudit, p2.input.expectedAudit, p3.input.expectedAudit].map((h) => h !== undefined)).toEqual([true, false, false]);
+        const out = await commitMany([p1.input, p2.input, p3.input]);
+        c.driver.adopt(p3, receiptOf(out[2]).audit);
+        expect(receiptOf(out[0]).audit.seq).toBeLessThan(receiptOf(out[1]).audit.seq);
+        await expectSound('q-1', c.driver); // the stored state has p2's phase and p3's heads
+        expect((await cases.load('q-1'))?.state.session.phase).toBe('separate');
+
+        const p4 = c.driver.plan(c.partyA, cmd('post-message', { stream: caucusStream(c.sideA), body: 'q four', label: null }));
+        c.driver.adopt(p4, undefined);
+        const p5 = c.driver.plan(c.lead, cmd('post-message', { stream: MEDIATORS, body: 'q five', label: null }));
+        c.driver.adopt(p5, undefined);
+        const p6 = c.driver.plan(c.lead, cmd('post-message', { stream: MEDIATORS, body: 'q six', label: null }));
+        const before = await counts(db);
+        const stale = { ...p5.input, expectedVersion: (p5.input.expectedVersion ?? 0) + 7 };
+        const failed = await commitMany([p4.input, stale, p6.input]);
+        expect(failed[1]).toBeInstanceOf(VersionConflict);
+        expect(failed[2]).toBeInstanceOf(VersionConflict);
+        expect(grown(before, await counts(db))).toMatchObject({ events: p4.events.length });
+        c.driver.state = p4.next;
+        c.driver.version = (p4.input.expectedVersion ?? 0) + 1;
+        c.driver.audit = receiptOf(failed[0]).audit;
+        await expectSound('q-1', c.driver);
+        expect((await cases.readStream('q-1', MEDIATORS, 0, 10)).filter((e) => e.type === 'message.posted')).toEqual([]);
       });
 
       it('the record carries the stored audit head; a commit on another head writes nothing; without one the store reads it', async () => {

@@ -6,8 +6,12 @@ import { fileURLToPath } from 'node:url';
 import type { EventView } from '@caucus/protocol';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
+import { JOINT } from '@caucus/domain';
 import { Browser, sampleCase } from '../harness.ts';
+import { caseRepository } from '../../src/storage/case.repository.ts';
 import { openDb } from '../../src/storage/db.ts';
+import { FlushFailed, walFlusher } from '../../src/storage/wal-flush.ts';
+import { cmd, openCase } from './case-driver.ts';
 
 /**
  * "Acknowledged" means committed: SQLite runs in WAL mode with synchronous=FULL, and a
@@ -93,6 +97,78 @@ describe('SQLite durability', () => {
     } finally {
       await db.close();
     }
+  });
+
+  it('[durability] a batch is acknowledged only once its WAL flush has returned, and the connection stays at FULL', async () => {
+    const db = await openDb({ databaseUrl: null, dataDir: tempDir() });
+    try {
+      const flushes: (() => void)[] = [];
+      if (!db.sqlite) throw new Error('SQLite expected');
+      const real = walFlusher(db.sqlite.name);
+      const store = caseRepository(db.kysely, { flushWal: () => new Promise<void>((resolve) => flushes.push(() => void real.flush().then(resolve))) });
+      const opening = openCase(store, { caseId: 'c-flush', leadAccount: 'acct-1' });
+      const flushed = async (): Promise<void> => {
+        flushes.shift()?.();
+        await new Promise((r) => setTimeout(r, 20));
+      };
+      let opened = false;
+      void opening.then(() => (opened = true));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(opened).toBe(false); // committed to the WAL, not yet flushed: not acknowledged
+      expect(flushes).toHaveLength(1);
+      // Every other write on the connection still commits at FULL.
+      expect((await sql<{ synchronous: number }>`PRAGMA synchronous`.execute(db.kysely)).rows).toEqual([{ synchronous: 2 }]);
+      // The creation and the four acceptances follow one by one, each acknowledged after its own flush.
+      for (let i = 0; i < 5 && !opened; i++) await flushed();
+      expect(opened).toBe(true);
+      const c = await opening;
+      const posting = c.driver.post(c.partyA, JOINT, 'flushed before the answer');
+      let posted = false;
+      void posting.then(() => (posted = true));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(posted).toBe(false);
+      await flushed();
+      await posting;
+      expect(posted).toBe(true);
+      await real.close();
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('[durability] a failed flush fails its batch, and every commit after it, without writing anything again', async () => {
+    const db = await openDb({ databaseUrl: null, dataDir: tempDir() });
+    try {
+      let fail = false;
+      const store = caseRepository(db.kysely, { flushWal: () => (fail ? Promise.reject(new FlushFailed('disk gone')) : Promise.resolve()) });
+      const c = await openCase(store, { caseId: 'c-eio', leadAccount: 'acct-1' });
+      await c.driver.run(c.lead, cmd('start-session', {}));
+      fail = true;
+      const a = c.driver.plan(c.partyA, cmd('post-message', { stream: JOINT, body: 'maybe on disk', label: null }));
+      const before = (await sql<{ n: number }>`SELECT count(*) AS n FROM events`.execute(db.kysely)).rows[0]?.n;
+      const out = await store.commitMany?.([a.input]);
+      expect(out?.[0]).toBeInstanceOf(FlushFailed);
+      // Written once (the COMMIT happened; only the flush failed), never twice.
+      expect((await sql<{ n: number }>`SELECT count(*) AS n FROM events`.execute(db.kysely)).rows[0]?.n).toBe((before ?? 0) + a.events.length);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('[durability] the WAL flusher flushes the file that is the WAL now, and fails for good after an error', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'x.sqlite');
+    fs.writeFileSync(`${file}-wal`, 'first');
+    const w = walFlusher(file);
+    await w.flush();
+    // The WAL replaced by another file of the same name: the next flush goes to the new one.
+    fs.rmSync(`${file}-wal`);
+    fs.writeFileSync(`${file}-wal`, 'second');
+    await w.flush();
+    fs.rmSync(`${file}-wal`);
+    await expect(w.flush()).rejects.toThrow(); // no WAL at all: an error, not a silent success
+    await w.close();
+    await expect(w.flush()).rejects.toBeInstanceOf(FlushFailed);
   });
 
   it('[durability] acknowledged commands survive kill -9', async () => {
