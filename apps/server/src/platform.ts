@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { createHash, createHmac, randomBytes, randomFillSync, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 
 /** Clock and id generator are injected everywhere so that tests replay exactly. */
@@ -41,7 +42,11 @@ export function seededIds(seed: string): IdGenerator {
   };
 }
 
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+/** crypto.hash (Node 20.12+): a one-shot digest without a Hash object, about twice as fast for short texts. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/** SHA-256 of a text, as hex (each event's audit entry takes two). */
+export const sha256 = oneShot ? (text: string): string => oneShot('sha256', text, 'hex') : (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** A bearer secret of `bytes` random bytes (session ids: 16+, invitation tokens: 32). */
 export const newToken = (bytes: number): string => randomBytes(bytes).toString('base64url');

@@ -3,11 +3,14 @@ import { CloseCode, type ServerFrame } from '@caucus/protocol';
 import type { Clock } from '../platform.ts';
 import { caseViewFor, eventView, mayObserveEvent, sharedView } from '../services/case-view.ts';
 import type { Publisher } from '../services/ports.ts';
+import { Outgoing } from './wire.ts';
 
 /** The minimal socket the hub needs; `ws` provides it, tests can fake it. */
 export interface LiveSocket {
   readonly bufferedAmount: number;
   send(data: string): void;
+  /** Writes a prebuilt text frame (wire.ts) as it is; without it, the hub sends the text. */
+  sendFrame?(frame: Buffer): void;
   close(code: number, reason: string): void;
   /** Holds writes back until `uncork`, so that a connection's frames of one turn leave in one system call. */
   cork?(): void;
@@ -95,14 +98,14 @@ function mayReceive(state: CaseState, participantId: string, e: StoredEvent): bo
  * for the few who do not (observers count positions from their admission, C6).
  */
 class EventFrame {
-  private shared: string | null = null;
+  private shared: Outgoing | null = null;
   constructor(readonly event: StoredEvent) {}
-  for(state: CaseState, participantId: string): string {
+  for(state: CaseState, participantId: string): Outgoing | string {
     const own = !sharedView(state, participantId, this.event);
     if (!own && this.shared !== null) return this.shared;
     const frame = JSON.stringify({ t: 'event', event: eventView(state, participantId, this.event) } satisfies ServerFrame);
-    if (!own) this.shared = frame;
-    return frame;
+    if (own) return frame;
+    return (this.shared = new Outgoing(frame));
   }
 }
 
@@ -236,8 +239,10 @@ export class Hub implements Publisher {
     if (!set) return;
     const before = this.states.get(caseId);
     this.states.set(caseId, state);
-    // Access may have shrunk (removal, closing): such connections go first (C7).
-    for (const c of [...set]) if (!activeMember(state, c.participantId)) this.close(c, CloseCode.accessChanged, 'access changed');
+    // Access may have shrunk (removal, closing): such connections go first (C7). Only a change
+    // of participants, sides or status can shrink it; a message leaves them as they were.
+    const membership = membershipChanged(before, state);
+    if (membership) for (const c of [...set]) if (!activeMember(state, c.participantId)) this.close(c, CloseCode.accessChanged, 'access changed');
     for (const e of events) {
       const frame = new EventFrame(e);
       for (const c of set) this.deliver(c, frame, state);
@@ -251,7 +256,7 @@ export class Hub implements Publisher {
         if (viewChanging.some((e) => mayReceive(state, c.participantId, e))) this.send(c, { t: 'view', view: caseViewFor(state, c.participantId, now) });
     }
     // Presence follows connections, focus and membership: a message changes none of them.
-    if (membershipChanged(before, state)) this.updatePresence(caseId);
+    if (membership) this.updatePresence(caseId);
   }
 
   disconnect(match: DisconnectMatch): void {
@@ -288,7 +293,7 @@ export class Hub implements Publisher {
     const now = this.opts.clock.now();
     if (now - (c.lastTyping.get(stream) ?? -Infinity) < 2000) return;
     c.lastTyping.set(stream, now);
-    const frame = JSON.stringify({ t: 'typing', stream, participantId: c.participantId } satisfies ServerFrame);
+    const frame = new Outgoing(JSON.stringify({ t: 'typing', stream, participantId: c.participantId } satisfies ServerFrame));
     const audience = audienceOf(state, stream);
     for (const other of this.byCase.get(c.caseId) ?? [])
       if (other.participantId !== c.participantId && audience.has(other.participantId)) this.write(other, frame);
@@ -337,7 +342,8 @@ export class Hub implements Publisher {
     this.write(c, frame.for(state, c.participantId));
   }
 
-  private write(c: Connection, frame: string): void {
+  /** A frame for one connection (a string), or one shared by several (built once, written as it is). */
+  private write(c: Connection, frame: string | Outgoing): void {
     if (c.closed) return;
     if (c.socket.bufferedAmount > this.maxBuffered) return this.close(c, CloseCode.slowConsumer, 'too far behind; resume');
     if (!c.corked && c.socket.cork) {
@@ -347,7 +353,9 @@ export class Hub implements Publisher {
       c.socket.cork();
       if (this.corked.push(c) === 1) setImmediate(this.flush);
     }
-    c.socket.send(frame);
+    if (typeof frame === 'string') c.socket.send(frame);
+    else if (c.socket.sendFrame) c.socket.sendFrame(frame.frame);
+    else c.socket.send(frame.text);
   }
 
   /** Presence per stream: joint lists everyone connected; other rooms list who has them open. */
@@ -373,7 +381,7 @@ export class Hub implements Publisher {
       if (last.get(stream) === key) continue;
       last.set(stream, key);
       changed.add(stream);
-      const frame = JSON.stringify({ t: 'presence', stream, online: list } satisfies ServerFrame);
+      const frame = new Outgoing(JSON.stringify({ t: 'presence', stream, online: list } satisfies ServerFrame));
       for (const c of set) if (audience.has(c.participantId)) this.write(c, frame);
     }
     return changed;

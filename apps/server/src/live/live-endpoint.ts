@@ -30,8 +30,8 @@ export interface LiveOptions {
 }
 
 /**
- * The hub's view of a `ws` socket. Corking reaches the TCP socket underneath (`ws` keeps
- * it as `_socket`; it corks around each frame itself, and corks nest).
+ * The hub's view of a `ws` socket. Corking and prebuilt frames reach the TCP socket
+ * underneath (`ws` keeps it as `_socket`; it corks around each frame itself, and corks nest).
  */
 function liveSocket(ws: WebSocket): LiveSocket {
   const tcp = (ws as unknown as { _socket?: Duplex })._socket;
@@ -42,6 +42,10 @@ function liveSocket(ws: WebSocket): LiveSocket {
     send: (data) => ws.send(data),
     close: (code, reason) => ws.close(code, reason),
     ...(tcp && typeof tcp.cork === 'function' ? { cork: () => tcp.cork(), uncork: () => tcp.uncork() } : {}),
+    // A prebuilt frame goes straight onto the TCP socket, in order with what `ws` writes there
+    // (no compression, so `ws` holds nothing back), and only while the connection is open,
+    // as ws.send would.
+    ...(tcp ? { sendFrame: (frame: Buffer) => void (ws.readyState === ws.OPEN && tcp.write(frame)) } : {}),
   };
 }
 
