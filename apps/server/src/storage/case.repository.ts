@@ -6,7 +6,7 @@ import { VersionConflict } from '../services/ports.ts';
 import { type CommitPlan, planCommit } from './commit-plan.ts';
 import { sqlWriter } from './commit-sql.ts';
 import { sqliteWriter } from './commit-sqlite.ts';
-import { nativeSqlite, nativeWalFlush } from './db.ts';
+import { nativeSqlite, nativeWalFlush, nativeWriteHold } from './db.ts';
 import type { Database } from './schema.ts';
 import { FlushFailed, type WalFlush } from './wal-flush.ts';
 
@@ -68,7 +68,10 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     const writeNow = sqliteWriter(native, opts.flushWal ?? nativeWalFlush(db));
     // Holding Kysely's one connection while the synchronous transaction runs (see above), and
     // letting go of it before waiting for the flush to disk.
+    const hold = nativeWriteHold(db);
     write = async (plans) => {
+      const held = hold?.();
+      if (held) await held; // the checkpoint thread is starting the WAL over (db.ts)
       const { durable } = await db.connection().execute(() => Promise.resolve({ durable: writeNow(plans) }));
       await durable;
     };

@@ -39,29 +39,63 @@ export function onClose(kysely: Kysely<Database>, fn: () => Promise<void>): void
  * fsync, and with it the whole event loop (measured: up to 45 ms, and p99 of the event-loop
  * delay from 19 to 12 ms without it). So the server's connection never checkpoints, and a
  * thread of its own does it every `intervalMs` in PASSIVE mode, which waits for nobody and
- * blocks nobody. The WAL stays bounded by what is committed in an interval.
+ * blocks nobody. To keep the WAL from growing without end under steady writes, the thread
+ * now and then asks for the writes to be held for the moment it takes to copy the last few
+ * frames (sqlite-checkpointer.mjs); `hold()` is what a writer awaits before it writes.
  */
-function startCheckpointer(sqlite: SQLite.Database, intervalMs = 500): () => Promise<void> {
-  const worker = new Worker(new URL('./sqlite-checkpointer.mjs', import.meta.url), { workerData: { file: sqlite.name, intervalMs } });
+function startCheckpointer(
+  sqlite: SQLite.Database,
+  o: { intervalMs?: number; resetFrames?: number; resetMs?: number } = {},
+): { close(): Promise<void>; hold(): Promise<void> | null } {
+  const workerData = { file: sqlite.name, intervalMs: o.intervalMs ?? 250, resetFrames: o.resetFrames ?? 1000, resetMs: o.resetMs ?? 1000 };
+  const worker = new Worker(new URL('./sqlite-checkpointer.mjs', import.meta.url), { workerData });
   worker.unref();
   let exited = false;
   let closing = false;
+  let held: { promise: Promise<void>; release: () => void } | null = null;
+  const release = (): void => {
+    held?.release();
+    held = null;
+  };
+  worker.on('message', (m: { t: string }) => {
+    if (m.t === 'hold' && !held) {
+      let done = (): void => undefined;
+      const promise = new Promise<void>((resolve) => (done = resolve));
+      // Never held for long: should the thread not answer, the writes go on regardless.
+      const timeout = setTimeout(release, 100);
+      timeout.unref();
+      held = {
+        promise,
+        release: () => {
+          clearTimeout(timeout);
+          done();
+        },
+      };
+      // Writes are synchronous: none is under way while this runs, so the copy can start.
+      worker.postMessage('held');
+    } else if (m.t === 'release') release();
+  });
   const done = new Promise<void>((resolve) => {
     worker.once('exit', () => {
       exited = true;
+      release();
       // Should the thread ever end on its own, the connection checkpoints again by itself.
       if (!closing && sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000');
       resolve();
     });
   });
   worker.on('error', () => undefined); // then it exits: see above
-  return async () => {
-    closing = true;
-    if (exited) return;
-    worker.ref();
-    worker.postMessage('close');
-    await Promise.race([done, new Promise((r) => setTimeout(r, 5000).unref())]);
-    if (!exited) await worker.terminate();
+  return {
+    hold: () => held?.promise ?? null,
+    async close() {
+      closing = true;
+      release();
+      if (exited) return;
+      worker.ref();
+      worker.postMessage('close');
+      await Promise.race([done, new Promise((r) => setTimeout(r, 5000).unref())]);
+      if (!exited) await worker.terminate();
+    },
   };
 }
 
@@ -69,9 +103,13 @@ function startCheckpointer(sqlite: SQLite.Database, intervalMs = 500): () => Pro
 export const nativeSqlite = (kysely: Kysely<Database>): SQLite.Database | undefined => nativeConnections.get(kysely);
 
 const walFlushes = new WeakMap<Kysely<Database>, WalFlush>();
+const writeHolds = new WeakMap<Kysely<Database>, () => Promise<void> | null>();
 
 /** The flush of that connection's WAL to disk, off the event loop (wal-flush.ts). */
 export const nativeWalFlush = (kysely: Kysely<Database>): WalFlush | undefined => walFlushes.get(kysely);
+
+/** What the commit writer awaits before writing while the checkpoint thread starts the WAL over (null: write now). */
+export const nativeWriteHold = (kysely: Kysely<Database>): (() => Promise<void> | null) | undefined => writeHolds.get(kysely);
 
 // PostgreSQL returns BIGINT as strings; every bigint here is an epoch-ms time that fits a double.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -109,7 +147,12 @@ function reusingStatements(sqlite: SQLite.Database, max = 500): SqliteDatabase {
  * power cut; that is what "acknowledged" means here. (The commit writer gets the same
  * guarantee by flushing the WAL off the event loop before it acknowledges: wal-flush.ts.)
  */
-export async function openDb(opts: { databaseUrl: string | null; dataDir: string }): Promise<Db> {
+export async function openDb(opts: {
+  databaseUrl: string | null;
+  dataDir: string;
+  /** SQLite's checkpoint thread (tests set short intervals). */
+  checkpoint?: { intervalMs?: number; resetFrames?: number; resetMs?: number };
+}): Promise<Db> {
   let kysely: Kysely<Database>;
   let engine: Engine;
   let native: SQLite.Database | undefined;
@@ -136,7 +179,9 @@ export async function openDb(opts: { databaseUrl: string | null; dataDir: string
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
     native = sqlite;
     nativeConnections.set(kysely, sqlite);
-    onClose(kysely, startCheckpointer(sqlite));
+    const checkpointer = startCheckpointer(sqlite, opts.checkpoint);
+    writeHolds.set(kysely, () => checkpointer.hold());
+    onClose(kysely, () => checkpointer.close());
     const wal = walFlusher(file);
     walFlushes.set(kysely, wal.flush);
     onClose(kysely, () => wal.close());

@@ -2,6 +2,13 @@
 // it loads without a TypeScript loader. It owns one connection to the store's file and
 // copies committed WAL frames into the database file every `intervalMs`, in PASSIVE mode:
 // it never blocks a writer or a reader, and its I/O and fsyncs happen on this thread.
+//
+// PASSIVE alone does not keep the WAL small under a steady stream of writes: SQLite starts
+// the WAL over only when a write begins after a checkpoint that copied every frame, and a
+// checkpoint that takes milliseconds rarely finishes between two batches. So, when the WAL
+// has grown past `resetFrames` and no reset happened for `resetMs`, this thread asks the
+// server to hold its writes ('hold'), copies the few frames written since its last run,
+// and lets the writes go on ('release'): the next one starts the WAL over.
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 
@@ -11,12 +18,24 @@ db.pragma('wal_autocheckpoint = 0');
 
 const checkpoint = () => {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    return r ?? null;
   } catch {
-    // Busy or interrupted: the next round copies what this one could not.
+    return null; // busy or interrupted: the next round copies what this one could not
   }
 };
-const timer = setInterval(checkpoint, workerData.intervalMs);
+
+let lastReset = Date.now();
+let holding = false;
+const round = () => {
+  if (holding) return;
+  const r = checkpoint();
+  if (r && r.log > workerData.resetFrames && Date.now() - lastReset >= workerData.resetMs) {
+    holding = true;
+    parentPort.postMessage({ t: 'hold' });
+  }
+};
+const timer = setInterval(round, workerData.intervalMs);
 
 parentPort.on('message', (m) => {
   if (m === 'close') {
@@ -24,5 +43,10 @@ parentPort.on('message', (m) => {
     checkpoint();
     db.close();
     parentPort.close();
+  } else if (m === 'held') {
+    const r = checkpoint();
+    if (r && r.checkpointed === r.log) lastReset = Date.now();
+    holding = false;
+    parentPort.postMessage({ t: 'release', log: r?.log ?? -1, checkpointed: r?.checkpointed ?? -1 });
   }
 });

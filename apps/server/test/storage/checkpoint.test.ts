@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { JOINT } from '@caucus/domain';
+import { caseRepository } from '../../src/storage/case.repository.ts';
 import { openDb, type Db } from '../../src/storage/db.ts';
+import { cmd, openCase } from './case-driver.ts';
 
 /**
  * The server's SQLite connection never checkpoints (a checkpoint on the committing
@@ -48,6 +51,34 @@ describe('SQLite checkpoints', () => {
     // Once checkpointed, writers start the WAL over instead of growing it.
     fill(db, 3000, 100);
     expect(fs.statSync(`${file}-wal`).size).toBeLessThanOrEqual(wal);
+  });
+
+  it('under a steady stream of commits the WAL is started over now and then, instead of growing as long as the writes go on', async () => {
+    /** The WAL's size after ~1.5 s of commits through the commit writer, one every few ms. */
+    const walAfterSteadyWrites = async (resetFrames: number): Promise<number> => {
+      const d = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-ckpt-'));
+      const store = await openDb({ databaseUrl: null, dataDir: d, checkpoint: { intervalMs: 50, resetFrames, resetMs: 100 } });
+      try {
+        const repo = caseRepository(store.kysely);
+        const until = Date.now() + 1500;
+        // Four writers, each posting as fast as its commits go: batches follow each other.
+        await Promise.all(
+          [1, 2, 3, 4].map(async (n) => {
+            const c = await openCase(repo, { caseId: `c-steady-${n}`, leadAccount: `acct-${n}` });
+            await c.driver.run(c.lead, cmd('start-session', {}));
+            for (let i = 0; Date.now() < until; i++) await c.driver.post(c.partyA, JOINT, `${i} ${'x'.repeat(3000)}`);
+          }),
+        );
+        return fs.statSync(path.join(d, 'caucus.sqlite-wal')).size;
+      } finally {
+        await store.close();
+        fs.rmSync(d, { recursive: true, force: true });
+      }
+    };
+    const withResets = await walAfterSteadyWrites(100);
+    const without = await walAfterSteadyWrites(Number.MAX_SAFE_INTEGER);
+    expect(without).toBeGreaterThan(2_000_000); // the writes did fill a WAL
+    expect(withResets).toBeLessThan(without / 2); // measured: a quarter or less
   });
 
   it('closing the store stops the thread and leaves a database that opens again with every row', async () => {
