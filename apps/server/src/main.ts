@@ -6,7 +6,14 @@ import { prepareSetup } from './services/accounts.ts';
 /** Composition root: configuration, then the server; prints where to go. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const server = await startServer(config);
+  const server = await startServer(config, {
+    // What the disk holds is no longer known (a failed flush): stop, as PostgreSQL does, and
+    // let the next start recover from what is on disk. Nothing more was acknowledged.
+    onStoreFailure: (e) => {
+      process.stderr.write(`\nCaucus stops: ${e.message}\n`);
+      process.exit(70);
+    },
+  });
   const where = config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
   process.stdout.write(`\nCaucus is running at ${config.publicUrl} (store: ${where})\n`);
   const setup = await prepareSetup(server.svc);

@@ -27,7 +27,17 @@ export interface RunningServer {
 }
 
 /** The composition root's body: wires storage, services, HTTP and live delivery. */
-export async function startServer(config: Config, opts: { clock?: Clock; ids?: IdGenerator; heartbeatMs?: number; logStream?: NodeJS.WritableStream } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  opts: {
+    clock?: Clock;
+    ids?: IdGenerator;
+    heartbeatMs?: number;
+    logStream?: NodeJS.WritableStream;
+    /** The store stopped taking writes (it could not flush its log): main.ts stops the process. */
+    onStoreFailure?: (e: Error) => void;
+  } = {},
+): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? randomIds;
   const lock = await acquireProcessLock(config);
@@ -41,7 +51,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; ids?: I
     // SQLite writes one batch at a time on its one connection, but a batch's flush to disk
     // runs off the event loop (wal-flush.ts): a second lane writes the next batch meanwhile
     // (measured at 50 cases: the wait for a batch p99 4–7 ms → 1.7 ms).
-    cases: caseRepository(db.kysely, { commitLanes: db.engine === 'postgres' ? 4 : 2 }),
+    cases: caseRepository(db.kysely, { commitLanes: db.engine === 'postgres' ? 4 : 2, onFailure: (e) => opts.onStoreFailure?.(e) }),
     accounts: accountRepository(db.kysely),
     publisher: hub,
     clock,
@@ -60,6 +70,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; ids?: I
     logLevel: config.logLevel,
     logStream: opts.logStream,
     healthy: async () => {
+      if (svc.cases.failure?.()) return false; // it takes no more writes: restart it
       await sql`select 1`.execute(db.kysely);
       return true;
     },

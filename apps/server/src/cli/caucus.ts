@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { randomIds, systemClock } from '../platform.ts';
 import { accountLink, createAccount } from '../services/accounts.ts';
-import { DAY, type Services } from '../services/context.ts';
+import { DAY, offlinePublisher, type Services } from '../services/context.ts';
 import { accountRepository } from '../storage/account.repository.ts';
 import { caseRepository } from '../storage/case.repository.ts';
 import { openDb } from '../storage/db.ts';
@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<void> {
   const svc: Services = {
     cases: caseRepository(db.kysely),
     accounts: accountRepository(db.kysely),
-    publisher: { publish: () => undefined, disconnect: () => undefined }, // no live connections in a CLI process
+    publisher: offlinePublisher, // no live connections in a CLI process
     clock: systemClock,
     ids: randomIds,
     publicUrl: config.publicUrl,

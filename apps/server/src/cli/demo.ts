@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { randomIds, systemClock } from '../platform.ts';
 import { accountLink, createAccount } from '../services/accounts.ts';
 import { caseEngine } from '../services/case-engine.ts';
-import { DAY, type Services } from '../services/context.ts';
+import { DAY, offlinePublisher, type Services } from '../services/context.ts';
 import { createCase } from '../services/create-case.ts';
 import { accountRepository } from '../storage/account.repository.ts';
 import { caseRepository } from '../storage/case.repository.ts';
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const svc: Services = {
     cases: caseRepository(db.kysely),
     accounts: accountRepository(db.kysely),
-    publisher: { publish: () => undefined, disconnect: () => undefined }, // a running server reads new cases from the store
+    publisher: offlinePublisher, // a running server reads new cases from the store
     clock: systemClock,
     ids: randomIds,
     publicUrl: config.publicUrl,

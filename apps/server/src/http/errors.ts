@@ -1,8 +1,9 @@
 import { DomainError, type ErrorCode } from '@caucus/domain';
 import type { ErrorBody } from '@caucus/protocol';
+import { StoreFailed } from '../services/ports.ts';
 
 /** The one table from error codes to HTTP statuses (and live close codes, see live/). */
-export const HTTP_STATUS: Record<ErrorCode | 'csrf' | 'payload_too_large' | 'unsupported_media_type' | 'internal', number> = {
+export const HTTP_STATUS: Record<ErrorCode | 'csrf' | 'payload_too_large' | 'unsupported_media_type' | 'internal' | 'unavailable', number> = {
   validation: 400,
   unauthenticated: 401,
   forbidden: 403,
@@ -15,6 +16,7 @@ export const HTTP_STATUS: Record<ErrorCode | 'csrf' | 'payload_too_large' | 'uns
   unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
+  unavailable: 503,
 };
 
 export class HttpError extends Error {
@@ -34,6 +36,16 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   if (err instanceof HttpError) {
     return { status: HTTP_STATUS[err.code], body: { error: { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) } } };
   }
+  if (err instanceof StoreFailed)
+    return {
+      status: 503,
+      body: {
+        error: {
+          code: 'unavailable',
+          message: 'The server could not make sure this was saved and has stopped taking changes. It may have been saved: send it again, with the same key, once the server is back.',
+        },
+      },
+    };
   const fe = err as { statusCode?: number; code?: string };
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
     return { status: 413, body: { error: { code: 'payload_too_large', message: 'The request body is too large.' } } };

@@ -2,7 +2,7 @@ import { activeMember, type CaseState, effectivePhase, mayObserve, mayPost, obse
 import { CloseCode, type ServerFrame } from '@caucus/protocol';
 import type { Clock } from '../platform.ts';
 import { caseViewFor, eventView, mayObserveEvent, sharedView } from '../services/case-view.ts';
-import type { Publisher } from '../services/ports.ts';
+import type { AccessHolder, Publisher } from '../services/ports.ts';
 import { Outgoing } from './wire.ts';
 
 /** The minimal socket the hub needs; `ws` provides it, tests can fake it. */
@@ -268,8 +268,16 @@ export class Hub implements Publisher {
     }
   }
 
+  accessMark(): number {
+    return this.cutNo;
+  }
+
+  accessLostSince(mark: number, who: AccessHolder): boolean {
+    return this.cutSince(mark, who);
+  }
+
   /** Whether an access change since `mark` concerns this connection (when in doubt, yes: it reconnects). */
-  private cutSince(mark: number, c: Connection): boolean {
+  private cutSince(mark: number, c: Pick<Connection, 'caseId' | 'participantId' | 'accountId' | 'sessionHash'>): boolean {
     const oldest = this.cuts[0]?.no ?? this.cutNo + 1;
     if (mark < oldest - 1) return true;
     return this.cuts.some((x) => x.no > mark && concerns(x.match, c));

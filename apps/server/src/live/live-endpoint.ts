@@ -8,7 +8,7 @@ import { HttpError, toErrorResponse } from '../http/errors.ts';
 import { resolvePrincipal, sameOrigin } from '../http/principal.ts';
 import type { Clock } from '../platform.ts';
 import { memberOf, type Principal } from '../services/access.ts';
-import { caseCommand } from '../services/case-actions.ts';
+import { caseCommand, type Created } from '../services/case-actions.ts';
 import type { CaseEngine } from '../services/case-engine.ts';
 import type { Services } from '../services/context.ts';
 import type { AccountStore, CaseStore } from '../services/ports.ts';
@@ -132,8 +132,17 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
       if (conn.closed || (principal.expiresAt !== undefined && principal.expiresAt <= o.clock.now()))
         throw new DomainError('unauthenticated', 'Sign in or open your personal invitation link.');
     };
-    caseCommand(o.svc, o.engine, principal, conn.caseId, toCommand(command), { scope, key: id, request: { live: command } }, authorize, authorize).then(
-      (r) => o.hub.send(conn, { t: 'ack', id, created: r.created }),
+    // The ack goes as soon as the command is stored, right behind its own events and before
+    // the next command's (onCommitted); a retry answered from its record is acked on return.
+    let acked = false;
+    const ack = (created: Created[]): void => {
+      acked = true;
+      o.hub.send(conn, { t: 'ack', id, created });
+    };
+    caseCommand(o.svc, o.engine, principal, conn.caseId, toCommand(command), { scope, key: id, request: { live: command } }, { authorize, stillAuthorized: authorize }, (r) =>
+      ack(r.created),
+    ).then(
+      (r) => acked || ack(r.created),
       (e: unknown) => answerError(conn, id, e),
     );
   }

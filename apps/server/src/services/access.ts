@@ -42,6 +42,34 @@ export async function confirmSession(svc: Pick<Services, 'accounts' | 'clock'>, 
     throw new DomainError('unauthenticated', 'Sign in or open your personal invitation link.');
 }
 
+/**
+ * The in-turn access checks of a command sent over HTTP (C7). `authorize` confirms the
+ * session in the store when the command's turn comes; `stillAuthorized` runs once more just
+ * before its writes are stored, synchronously, and refuses it if an access change that
+ * concerns the sender (a sign-out, a disabled account, a revocation) was made since that
+ * confirmation began: a command waiting for its batch is not stored after the change was
+ * acknowledged. (Over the live socket the connection itself, closed by every such change,
+ * plays that part.)
+ */
+export function requestChecks(
+  svc: Pick<Services, 'accounts' | 'clock' | 'publisher'>,
+  principal: Principal | null,
+  caseId: string,
+  participantId: string,
+): { authorize: () => Promise<void>; stillAuthorized: () => void } {
+  let mark = svc.publisher.accessMark();
+  const who = principal ? { caseId, participantId, accountId: principal.kind === 'account' ? principal.account.id : null, sessionHash: principal.sessionHash } : null;
+  return {
+    authorize: async () => {
+      mark = svc.publisher.accessMark(); // before the read: a change landing during it counts
+      await confirmSession(svc, principal);
+    },
+    stillAuthorized: () => {
+      if (!who || svc.publisher.accessLostSince(mark, who)) throw new DomainError('unauthenticated', 'Sign in or open your personal invitation link.');
+    },
+  };
+}
+
 export function requireAccount(principal: Principal | null, role?: 'admin' | 'mediator'): Account {
   if (!principal) throw new DomainError('unauthenticated', 'Sign in first.');
   if (principal.kind !== 'account') throw new DomainError('forbidden', 'This needs a mediator or administrator account.');

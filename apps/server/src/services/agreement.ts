@@ -1,6 +1,6 @@
 import { notFound } from '@caucus/domain';
 import type { CaseView } from '@caucus/protocol';
-import { confirmSession, participantOf, type Principal } from './access.ts';
+import { participantOf, type Principal, requestChecks } from './access.ts';
 import type { CaseEngine } from './case-engine.ts';
 import { caseViewFor } from './case-view.ts';
 import type { Services } from './context.ts';
@@ -36,7 +36,7 @@ export async function acceptAgreement(svc: Services, engine: CaseEngine, princip
     caseId,
     actorId: me.id,
     command: { type: 'accept-agreement', input: { agreementHash } },
-    authorize: () => confirmSession(svc, principal),
+    ...requestChecks(svc, principal, caseId, me.id), // C7
     respond: (state) => caseViewFor(state, me.id, svc.clock.now()),
   });
 }

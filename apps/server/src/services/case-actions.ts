@@ -1,7 +1,7 @@
-import { type Command, notFound, positionOffset, timeBalance, verifyChain, DomainError } from '@caucus/domain';
+import { type CaseState, type Command, notFound, positionOffset, timeBalance, verifyChain, DomainError } from '@caucus/domain';
 import type { CaseView } from '@caucus/protocol';
 import { sha256 } from '../platform.ts';
-import { confirmSession, memberOf, type Principal } from './access.ts';
+import { confirmSession, memberOf, type Principal, requestChecks } from './access.ts';
 import type { CaseEngine, Idempotency } from './case-engine.ts';
 import { caseViewFor } from './case-view.ts';
 import type { Services } from './context.ts';
@@ -18,9 +18,13 @@ export interface Created {
  * answer, stored with the idempotency key and given again to a retry, is what the command
  * created, in the actor's numbering of positions.
  *
- * `authorize` re-checks the actor's access in turn with the case's other commands (C7):
- * HTTP confirms the session in the store; the live socket checks that its connection,
- * which every revocation closes before it is acknowledged, is still open.
+ * `access` re-checks the actor's access in turn with the case's other commands (C7): HTTP
+ * confirms the session in the store and, synchronously before the writes, that no access
+ * change concerning the sender came since (requestChecks); the live socket checks that its
+ * connection, which every revocation closes before it is acknowledged, is still open.
+ * `onCommitted` is called as soon as the command is stored, in order with the case's
+ * frames (the live socket sends its ack from there); the state returned is the one this
+ * command produced (absent for a retry answered from its record).
  */
 export async function caseCommand(
   svc: Services,
@@ -29,21 +33,21 @@ export async function caseCommand(
   caseId: string,
   command: Command,
   idempotency: Idempotency | null,
-  authorize: () => Promise<void> | void,
-  /** A synchronous re-check just before the writes are stored (the live socket's; see RunOptions.stillAuthorized). */
-  stillAuthorized?: () => void,
-): Promise<{ created: Created[] }> {
+  access: { readonly authorize: () => Promise<void> | void; readonly stillAuthorized?: () => void },
+  onCommitted?: (answer: { created: Created[] }) => void,
+): Promise<{ created: Created[]; state?: CaseState }> {
   const rec = await engine.load(caseId);
   if (!rec) throw notFound('No such case.');
   const me = memberOf(rec.state, principal);
   const removing = command.type === 'remove-participant' ? command.input.participantId : null;
-  return engine.run({
+  let produced: CaseState | undefined;
+  const answer = await engine.run({
     caseId,
     actorId: me.id,
     command,
     idempotency,
-    authorize: async () => authorize(),
-    stillAuthorized,
+    authorize: async () => access.authorize(),
+    stillAuthorized: access.stillAuthorized,
     item:
       command.type === 'set-label'
         ? (state) => (state.id === caseId ? svc.cases.item(caseId, command.input.messageId) : Promise.resolve(null))
@@ -57,10 +61,19 @@ export async function caseCommand(
         return id ? [{ id, stream: e.stream, position: e.position - positionOffset(state, me.id, e.stream) }] : [];
       }),
     }),
+    onCommitted: (r, state) => {
+      produced = state;
+      onCommitted?.(r);
+    },
   });
+  return { ...answer, state: produced };
 }
 
-/** A case command over HTTP: the answer adds the actor's view of the case as it now stands. */
+/**
+ * A case command over HTTP: the answer adds the actor's view of the case as this command
+ * left it (not as it stands later: commands decided after it may already be stored, and
+ * which ones may depend on another side's activity, C8).
+ */
 export async function runCaseCommand(
   svc: Services,
   engine: CaseEngine,
@@ -69,8 +82,12 @@ export async function runCaseCommand(
   command: Command,
   idempotency: Idempotency | null,
 ): Promise<{ view: CaseView; created: Created[] }> {
-  const { created } = await caseCommand(svc, engine, principal, caseId, command, idempotency, () => confirmSession(svc, principal));
-  const state = engine.cached(caseId)?.state;
+  const rec = await engine.load(caseId);
+  if (!rec) throw notFound('No such case.');
+  const me = memberOf(rec.state, principal);
+  const { created, state: produced } = await caseCommand(svc, engine, principal, caseId, command, idempotency, requestChecks(svc, principal, caseId, me.id));
+  // A retry answered from its record: the view as the case stands now.
+  const state = produced ?? engine.cached(caseId)?.state;
   if (!state) throw notFound('No such case.');
   return { view: caseViewFor(state, memberOf(state, principal).id, svc.clock.now()), created };
 }

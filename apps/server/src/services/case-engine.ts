@@ -38,15 +38,23 @@ export interface RunOptions<R> {
    */
   readonly authorize?: () => Promise<void>;
   /**
-   * Checked once more just before the command's writes go to the store, synchronously, in
-   * the group-commit lane: an access change (a sign-out, an account disabled) that landed
-   * after `authorize` refuses the command instead of letting it be stored after the change
-   * was acknowledged (C7). Only for checks that need no I/O (the live socket's).
+   * A synchronous access check (no I/O): run once more right before the command is decided
+   * (after every wait in its turn), and again just before its writes go to the store, in the
+   * group-commit lane. An access change (a sign-out, an account disabled) that landed after
+   * `authorize` refuses the command instead of letting it be stored after the change was
+   * acknowledged (C7).
    */
   readonly stillAuthorized?: () => void;
   /** Runs after commit and before the answer: closing connections whose access shrank (C7). */
   readonly afterCommit?: (state: CaseState, events: readonly StoredEvent[]) => void;
   readonly respond: (state: CaseState, events: readonly StoredEvent[]) => R;
+  /**
+   * Called once the command is stored, synchronously, right after its events are published
+   * and before the next command of the case is: answers sent from here (the live socket's
+   * ack) keep their place among the case's frames, whatever else was in the same batch (C8).
+   * Not called for a retried command answered from its record.
+   */
+  readonly onCommitted?: (response: R, state: CaseState) => void;
   /** For `open-case`: the state to start from and creation data. */
   readonly create?: { readonly initial: CaseState; readonly data: NonNullable<CommitInput['create']> | ((events: readonly StoredEvent[]) => NonNullable<CommitInput['create']>) };
 }
@@ -57,6 +65,13 @@ export interface CaseEngine {
   cached(caseId: string): CaseRecord | undefined;
   run<R>(opts: RunOptions<R>): Promise<R>;
 }
+
+/**
+ * The command was decided on top of one that was then refused or failed to be stored, so
+ * its version will never be there. It is decided again, and this does not count against
+ * its tries: how often that happens depends on what others in the case do (C8).
+ */
+class Superseded extends VersionConflict {}
 
 /** A case with commands decided but not yet stored: where the next one is decided. */
 interface Tail {
@@ -82,6 +97,14 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
   async function load(caseId: string): Promise<CaseRecord | null> {
     const hit = cache.get(caseId);
     if (hit) return hit;
+    // Commands of the case being written (a creation, or after a failure): what the store
+    // holds may not be on disk yet, so read it once they have settled.
+    const wait = idle(tails.get(caseId));
+    if (wait) {
+      await wait;
+      const now = cache.get(caseId);
+      if (now) return now;
+    }
     const rec = await svc.cases.load(caseId);
     if (rec && !tails.has(caseId)) cache.set(caseId, rec);
     return rec;
@@ -102,7 +125,9 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     return next;
   }
 
-  const idle = (t: Tail | undefined): Promise<void> | null => (t && t.inFlight > 0 ? new Promise<void>((resolve) => t.idle.push(resolve)) : null);
+  function idle(t: Tail | undefined): Promise<void> | null {
+    return t && t.inFlight > 0 ? new Promise<void>((resolve) => t.idle.push(resolve)) : null;
+  }
 
   /** A command that failed to be stored takes the commands decided on top of it down with it: decide afresh from the store. */
   function forget(caseId: string): void {
@@ -146,6 +171,9 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     if (!o.create && !rec) throw new DomainError('not_found', 'No such case.');
     const state = rec?.state ?? (o.create as NonNullable<RunOptions<R>['create']>).initial;
     const item = o.item ? await o.item(state) : undefined;
+    // The last wait is over: the sender's access is checked again before anything is decided,
+    // so that a command refused later, in the lane, is rare (it takes others down with it).
+    o.stillAuthorized?.();
     const now = svc.clock.now();
     const decided = decide(state, o.command, { now, newId: (scope) => svc.ids.next(scope), actorId: o.actorId, accountId: o.accountId, item });
     const heads: Record<string, number> = { ...state.heads };
@@ -184,6 +212,8 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
         head: () => cache.get(o.caseId)?.audit,
         settle: (outcome) => {
           tail.inFlight -= 1;
+          // A failure after an earlier one of this run of writes is its consequence.
+          const superseded = outcome instanceof Error && tail.rec.version < 0;
           if (outcome instanceof Error) forget(o.caseId);
           else {
             const rec = { state: next, version, audit: outcome?.audit };
@@ -194,10 +224,11 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
             if (tails.get(o.caseId) === tail) tails.delete(o.caseId);
             for (const wake of tail.idle.splice(0)) wake();
           }
-          if (outcome instanceof Error) return reject(outcome);
+          if (outcome instanceof Error) return reject(superseded ? new Superseded('decided on top of a command that was not stored') : outcome);
           try {
             o.afterCommit?.(next, stored);
             svc.publisher.publish(o.caseId, next, stored);
+            o.onCommitted?.(response, next);
             resolve(response);
           } catch (e) {
             reject(e instanceof Error ? e : new Error(String(e))); // stored all the same: a retry with its key gets the answer
@@ -222,15 +253,18 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
       const earlier = key ? running.get(key) : undefined;
       const result = (async () => {
         if (earlier) await earlier.catch(() => undefined); // then its record is stored, or it failed
-        for (let tries = 0; ; tries++) {
+        for (let tries = 0, superseded = 0; ; ) {
           const step = await serial(o.caseId, () => decideStep(o, requestHash));
           if ('done' in step) return step.done;
           try {
             return await step.committed;
           } catch (e) {
-            // Another process wrote, or a command this one was decided on top of failed: decide
-            // again on fresh state (the access check is redone: that write may have been a revocation).
-            if (!(e instanceof VersionConflict) || tries >= 4) throw e;
+            // Decided on top of a command that was not stored: again, as often as that happens
+            // (the bound only stops a runaway loop).
+            if (e instanceof Superseded && ++superseded < 1000) continue;
+            // Another process wrote: decide again on fresh state (the access check is redone:
+            // that write may have been a revocation).
+            if (!(e instanceof VersionConflict) || ++tries > 4) throw e;
           }
         }
       })();

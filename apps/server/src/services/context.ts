@@ -13,3 +13,10 @@ export interface Services {
 }
 
 export const DAY = 24 * 60 * 60 * 1000;
+
+/**
+ * The publisher of a process without live connections (the command-line tools): nothing to
+ * deliver or close, and its commands run one at a time, so no access change can land
+ * between a check and a write.
+ */
+export const offlinePublisher: Publisher = { publish: () => undefined, disconnect: () => undefined, accessMark: () => 0, accessLostSince: () => false };

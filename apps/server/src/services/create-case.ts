@@ -1,7 +1,7 @@
 import { emptyCase, type CaseState, invalid, type Participant } from '@caucus/domain';
 import type { CaseView, CreateCaseBody } from '@caucus/protocol';
 import { hashToken, newToken, sha256 } from '../platform.ts';
-import { requireAccount, type Principal } from './access.ts';
+import { requestChecks, requireAccount, type Principal } from './access.ts';
 import { DEFAULT_AGREEMENT } from './agreement-text.ts';
 import type { CaseEngine, Idempotency } from './case-engine.ts';
 import { caseViewFor } from './case-view.ts';
@@ -43,6 +43,7 @@ export async function createCase(
     actorId: null,
     accountId: account.id,
     idempotency,
+    ...requestChecks(svc, principal, caseId, ''), // C7: not created after its mediator signed out
     command: {
       type: 'open-case',
       input: {

@@ -1,6 +1,6 @@
 import { DomainError, notFound } from '@caucus/domain';
 import { hashToken, newToken } from '../platform.ts';
-import { confirmSession, memberOf, type Principal } from './access.ts';
+import { confirmSession, memberOf, type Principal, requestChecks } from './access.ts';
 import type { CaseEngine, Idempotency } from './case-engine.ts';
 import { DAY, type Services } from './context.ts';
 
@@ -27,7 +27,7 @@ export async function reissueInvitation(
     caseId,
     actorId: me.id,
     idempotency,
-    authorize: () => confirmSession(svc, principal), // C7: nothing done after the mediator's own access ended
+    ...requestChecks(svc, principal, caseId, me.id), // C7: nothing done after the mediator's own access ended
     command: { type: 'issue-invitation', input: { participantId, expiresAt } },
     extra: () => ({ endInvitationsOf: [participantId], invitations: [{ participantId, tokenHash: hashToken(token), expiresAt }] }),
     respond: (state) => ({ participantId, displayName: state.participants[participantId]?.displayName ?? '', expiresAt }),
@@ -44,7 +44,7 @@ export async function revokeInvitation(svc: Services, engine: CaseEngine, princi
     caseId,
     actorId: me.id,
     command: { type: 'revoke-invitation', input: { participantId } },
-    authorize: () => confirmSession(svc, principal),
+    ...requestChecks(svc, principal, caseId, me.id), // C7
     extra: () => ({ endInvitationsOf: [participantId], endSessionsOf: [participantId] }),
     afterCommit: () => svc.publisher.disconnect({ caseId, participantIds: [participantId] }),
     respond: () => undefined,

@@ -87,6 +87,12 @@ export interface CaseSummary {
 
 export class VersionConflict extends Error {}
 
+/**
+ * The store can no longer tell what it holds (its log could not be flushed to disk): what
+ * was being written may or may not have been stored, and nothing more is taken.
+ */
+export class StoreFailed extends Error {}
+
 export interface CaseStore {
   load(caseId: string): Promise<CaseRecord | null>;
   /**
@@ -103,6 +109,8 @@ export interface CaseStore {
   commitMany?(inputs: readonly CommitInput[]): Promise<(CommitReceipt | Error)[]>;
   /** How many group commits may be written at once (1 unless the store has several connections). */
   readonly commitLanes?: number;
+  /** The failure that stopped the store from taking writes (StoreFailed), or null: health checks report it. */
+  failure?(): Error | null;
   readStream(caseId: string, stream: string, after: number, limit: number): Promise<StoredEvent[]>;
   item(caseId: string, messageId: string): Promise<ItemMeta | null>;
   agreement(caseId: string): Promise<{ text: string; hash: string } | null>;
@@ -158,10 +166,25 @@ export interface AccountStore {
   endTokens(purpose: 'setup' | 'sign-in', now: number): Promise<void>;
 }
 
+/** Someone whose access a change may concern: a case member, by session (and account). */
+export interface AccessHolder {
+  readonly caseId: string;
+  readonly participantId: string;
+  readonly accountId: string | null;
+  readonly sessionHash: string;
+}
+
 /** Live delivery, as the services see it. */
 export interface Publisher {
   /** Delivers committed events to every connection allowed to observe them. */
   publish(caseId: string, state: CaseState, events: readonly StoredEvent[]): void;
-  /** Closes live connections matching the predicate, before the change is acknowledged (C7). */
+  /**
+   * Closes live connections matching the predicate, before the change is acknowledged (C7).
+   * Every access change (sign-out, account disabled, removal, revocation) goes through here.
+   */
   disconnect(match: { caseId?: string; participantIds?: readonly string[]; accountId?: string; sessionHash?: string }): void;
+  /** A mark to take before checking someone's access, for `accessLostSince`. */
+  accessMark(): number;
+  /** Whether an access change since `mark` concerns them (when in doubt: yes). Synchronous, no I/O. */
+  accessLostSince(mark: number, who: AccessHolder): boolean;
 }

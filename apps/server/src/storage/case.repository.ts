@@ -35,6 +35,8 @@ export interface CaseRepositoryOptions {
   readonly writer?: 'native' | 'sql';
   /** The native writer's flush of the WAL to disk (default: the store's own, wal-flush.ts); tests pass their own. */
   readonly flushWal?: WalFlush;
+  /** Told once when the store stops taking writes (a failed flush, StoreFailed): the server stops. */
+  readonly onFailure?: (e: Error) => void;
 }
 
 /**
@@ -63,9 +65,11 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
   const placeholders = db.getExecutor().adapter instanceof PostgresAdapter ? 'numbered' : 'question-marks';
   const native = opts.writer === 'sql' ? undefined : nativeSqlite(db);
   let write: (plans: readonly CommitPlan[]) => Promise<void>;
+  let failure: () => Error | null = () => null;
   let idempotentStatement: SQLite.Statement<[string, string], { request_hash: string; response: string }> | undefined;
   if (native) {
-    const writeNow = sqliteWriter(native, opts.flushWal ?? nativeWalFlush(db));
+    const writeNow = sqliteWriter(native, opts.flushWal ?? nativeWalFlush(db), opts.onFailure);
+    failure = () => writeNow.failure();
     // Holding Kysely's one connection while the synchronous transaction runs (see above), and
     // letting go of it before waiting for the flush to disk.
     const hold = nativeWriteHold(db);
@@ -179,6 +183,7 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     },
     commitMany,
     commitLanes: opts.commitLanes ?? 1,
+    failure: () => failure(),
 
     async readStream(caseId, stream, after, limit) {
       const rows = await db
@@ -234,6 +239,9 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     },
 
     async findIdempotent(scope, key) {
+      // After a failed flush a stored record may not be on disk: no answer is given from it.
+      const failed = failure();
+      if (failed) throw failed;
       // Asked before every command that carries a key (every live command does): precompiled.
       const { rows } = await db.executeQuery<Pick<Database['idempotency'], 'request_hash' | 'response'>>(CompiledQuery.raw(IDEMPOTENT_SQL[placeholders], [scope, key]));
       const r = rows[0];
@@ -245,7 +253,7 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     // while a Kysely transaction is open on it.
     findIdempotentNow: native
       ? (scope, key) => {
-          if (native.inTransaction) return undefined;
+          if (native.inTransaction || failure()) return undefined; // then findIdempotent answers (or refuses)
           idempotentStatement ??= native.prepare(IDEMPOTENT_SQL['question-marks']); // prepared on first use: the table exists by then
           const r = idempotentStatement.get(scope, key);
           return r ? { requestHash: r.request_hash, response: r.response } : null;

@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import { VersionConflict } from '../services/ports.ts';
-import type { WalFlush } from './wal-flush.ts';
+import { FlushFailed, type WalFlush } from './wal-flush.ts';
 import { claimValues, CLAIM_SQL, COLUMNS, END_INVITATION_SQL, END_SESSIONS_SQL, type InsertTable, insertSql, LABEL_SQL, STATE_SQL, valuesOf, type CommitPlan } from './commit-plan.ts';
 
 /**
@@ -15,7 +15,8 @@ import { claimValues, CLAIM_SQL, COLUMNS, END_INVITATION_SQL, END_SESSIONS_SQL, 
  * promise resolves once `flush` has put the WAL on disk: what FULL's COMMIT would have done,
  * but without holding the event loop (wal-flush.ts). The level is set back before this
  * returns, so every other write on the connection commits at FULL. Without `flush`, or at a
- * lower level (the bench provisions at OFF), the COMMIT is the connection's own.
+ * lower level (the bench provisions at OFF), the COMMIT is the connection's own. After a
+ * failed flush nothing more is written: every later batch fails at once (FlushFailed).
  *
  * `sqlite` must be the connection Kysely uses (openDb's), and the caller must hold that
  * connection (Kysely's connection mutex) while this runs, but not while it waits for the
@@ -24,7 +25,11 @@ import { claimValues, CLAIM_SQL, COLUMNS, END_INVITATION_SQL, END_SESSIONS_SQL, 
 /** PRAGMA synchronous levels: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
 const FULL = 2;
 
-export function sqliteWriter(sqlite: SQLite.Database, flush?: WalFlush): (plans: readonly CommitPlan[]) => Promise<void> {
+export function sqliteWriter(
+  sqlite: SQLite.Database,
+  flush?: WalFlush,
+  onFailure?: (e: FlushFailed) => void,
+): ((plans: readonly CommitPlan[]) => Promise<void>) & { failure(): FlushFailed | null } {
   // Prepared on first use: the tables exist by then (openDb migrates before returning).
   let st: { claim: SQLite.Statement; state: SQLite.Statement; label: SQLite.Statement; endInvitation: SQLite.Statement; endSessions: SQLite.Statement; insert: Record<InsertTable, SQLite.Statement> } | null = null;
   const statements = (): NonNullable<typeof st> => {
@@ -61,7 +66,18 @@ export function sqliteWriter(sqlite: SQLite.Database, flush?: WalFlush): (plans:
     for (const p of plans) writeOne(p);
   });
 
-  return (plans) => {
+  /** Set by a failed flush: from then on nothing is written (what is on disk is no longer known). */
+  let failed: FlushFailed | null = null;
+  const afterFlush = (e: unknown): never => {
+    if (!failed) {
+      failed = e instanceof FlushFailed ? e : new FlushFailed(`The store could not flush its log to disk (${e instanceof Error ? e.message : String(e)}). Restart the server.`);
+      onFailure?.(failed);
+    }
+    throw failed;
+  };
+
+  const write = (plans: readonly CommitPlan[]): Promise<void> => {
+    if (failed) throw failed;
     // Inside an open transaction better-sqlite3 would nest this as a SAVEPOINT, and the
     // batch would be committed (or not) by whoever opened it: never acknowledge that.
     if (sqlite.inTransaction) throw new Error('sqliteWriter: the connection is inside another transaction');
@@ -76,6 +92,7 @@ export function sqliteWriter(sqlite: SQLite.Database, flush?: WalFlush): (plans:
     } finally {
       sqlite.pragma(`synchronous = ${level}`);
     }
-    return flush();
+    return flush().catch(afterFlush);
   };
+  return Object.assign(write, { failure: () => failed });
 }

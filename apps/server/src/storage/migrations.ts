@@ -180,6 +180,14 @@ async function toLogLayout(db: Kysely<unknown>): Promise<void> {
   await sql`INSERT INTO events (case_id, stream, position, seq, id, type, actor_id, at, data, content, content_hash, prev_hash, hash)
     SELECT e.case_id, e.stream, e.position, a.seq, e.id, e.type, e.actor_id, e.at, e.data, c.body, a.content_hash, a.prev_hash, a.hash
     FROM events_v1 e JOIN audit a ON a.case_id = e.case_id AND a.event_id = e.id LEFT JOIN contents c ON c.event_id = e.id`.execute(db);
+  // Every event has its audit entry (they were written in one transaction): an event the join
+  // left out, or content left behind, stops the migration (and its transaction) instead.
+  const count = async (q: ReturnType<typeof sql<{ n: number | string }>>): Promise<number> => Number((await q.execute(db)).rows[0]?.n ?? 0);
+  const moved = await count(sql`SELECT count(*) AS n FROM events`);
+  const movedContent = await count(sql`SELECT count(*) AS n FROM events WHERE content IS NOT NULL`);
+  const [events, audit, contents] = [await count(sql`SELECT count(*) AS n FROM events_v1`), await count(sql`SELECT count(*) AS n FROM audit`), await count(sql`SELECT count(*) AS n FROM contents`)];
+  if (moved !== events || moved !== audit || movedContent !== contents)
+    throw new Error(`moving the log would lose rows: ${events} events, ${audit} audit entries and ${contents} contents became ${moved} rows with ${movedContent} contents`);
   await db.schema.dropTable('contents').execute();
   await db.schema.dropTable('audit').execute();
   await db.schema.dropTable('events_v1').execute();

@@ -60,9 +60,11 @@ export interface CaseMediatorsTable {
 /**
  * The case log: one row per event, in its stream (`position`, per stream, C8) and in the
  * case's audit chain (`seq`, case-wide, never shown to participants). The audit entry is
- * the row's content-free part: every column but `content`. What people wrote is `content`
- * alone (JSON, null for events without it): per-case encryption wraps that column (C11),
- * and no other column ever holds it (C10).
+ * AUDIT_COLUMNS (case.repository.ts): seq, id, type, actor, stream, time, content hash and
+ * the chain's hashes. `data` is the event's other metadata (ids, labels, phases), content-
+ * free too but outside the chain. What people wrote is `content` alone (JSON, null for
+ * events without it): per-case encryption wraps that column (C11), and no other column of
+ * any table ever holds it (C10).
  */
 export interface EventsTable {
   case_id: string;

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { StoreFailed } from '../services/ports.ts';
 
 /** Flushes a SQLite database's write-ahead log to disk; resolves once it is there. */
 export type WalFlush = () => Promise<void>;
 
 /** The log could not be flushed: the batch it carried may or may not be on disk. */
-export class FlushFailed extends Error {}
+export class FlushFailed extends StoreFailed {}
 
 /**
  * The group commit's flush to disk, off the event loop. Under synchronous=FULL a COMMIT in

@@ -1,11 +1,14 @@
 import { PassThrough } from 'node:stream';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_COLUMNS } from '../../src/storage/case.repository.ts';
+import { TABLES } from '../../src/storage/schema.ts';
 import { join, sampleCase, testServer } from '../harness.ts';
 
 /**
  * C10: the words people write, the tokens that open a case and passwords never reach
- * the log or the audit trail, even at debug level and on failing requests.
+ * the log, the audit trail or any stored column but the one made for content, even at
+ * debug level and on failing requests.
  */
 describe('logs and audit trail', () => {
   it('[C10] hold no message body, reason, note, e-mail, token or password', async () => {
@@ -39,6 +42,15 @@ describe('logs and audit trail', () => {
 
       const log = chunks.join('');
       expect(log.length).toBeGreaterThan(500); // the log was written, at debug level
+      // Every other column of every table, too: what people wrote is in events.content only
+      // (the one column per-case encryption wraps, C11); tokens and passwords nowhere.
+      const elsewhere: string[] = [];
+      for (const table of TABLES) {
+        const rows = (await sql.raw(`SELECT * FROM "${table}"`).execute(server.db.kysely)).rows as Record<string, unknown>[];
+        for (const row of rows)
+          for (const [column, value] of Object.entries(row)) if (!(table === 'events' && column === 'content')) elsewhere.push(`${table}.${column}=${String(value)}`);
+      }
+      const stored = elsewhere.join('\n');
       // The audit trail is the log without its content column; every other column counts.
       const audit = JSON.stringify(await server.db.kysely.selectFrom('events').select(AUDIT_COLUMNS).select('data').execute());
       const secrets = [
@@ -58,7 +70,11 @@ describe('logs and audit trail', () => {
       for (const s of secrets) {
         expect(log, `log contains ${s}`).not.toContain(s);
         expect(audit, `audit contains ${s}`).not.toContain(s);
+        expect(stored, `a column other than events.content holds ${s}`).not.toContain(s);
       }
+      // ...while the words themselves were stored, in that column.
+      const content = (await sql.raw(`SELECT content FROM "events" WHERE content IS NOT NULL`).execute(server.db.kysely)).rows.map((r) => JSON.stringify(r));
+      for (const w of ['BODY-MARKER-42', 'REASON-MARKER-13', 'PURPOSE-MARKER-77', 'NOTE-MARKER-99', 'secret-ana@example.org']) expect(content.join(''), w).toContain(w);
     } finally {
       await server.stop();
     }

@@ -207,4 +207,54 @@ describe('case engine (in-memory store)', () => {
     expect([await removing, await next]).toEqual(['removed', 'posted']);
     expect(decidedAfter).toBe(true);
   });
+
+  it("[C8] commands refused in the lane (their sender gone) make the ones decided on top of them be decided again, as often as it takes, never fail", async () => {
+    const { store, engine, caseId, mediatorId } = await gated();
+    let rounds = 7; // more than the 5 tries a conflict with another writer gets
+    /**
+     * A command whose sender is still there when it is decided and gone when its writes would
+     * start; just before it is refused, the next one comes in, so that it is decided ahead of
+     * whatever is decided again after this refusal.
+     */
+    const doomed = (n: number): void => {
+      let checks = 0;
+      void engine
+        .run({
+          caseId,
+          actorId: mediatorId,
+          command: { type: 'post-message', input: { stream: 'mediators', body: `doomed ${n}`, label: null } },
+          stillAuthorized: () => {
+            if (++checks === 1) return;
+            if (--rounds > 0) doomed(n + 1);
+            throw new Error('gone');
+          },
+          respond: () => n,
+        })
+        .catch(() => undefined);
+    };
+    const first = post(engine, caseId, mediatorId, 'in flight');
+    await settle();
+    doomed(1);
+    await settle();
+    let decisions = 0;
+    let done = false;
+    const mine = engine
+      .run({
+        caseId,
+        actorId: mediatorId,
+        command: { type: 'post-message', input: { stream: 'joint', body: 'mine', label: null } },
+        authorize: () => {
+          decisions += 1;
+          return Promise.resolve();
+        },
+        respond: (_s, ev) => ev.map((e) => `${e.stream}#${e.position}`),
+      })
+      .finally(() => (done = true));
+    for (let i = 0; i < 20 && !done; i++) await store.release();
+    await first;
+    expect(await mine).toEqual(['joint#2']);
+    expect(decisions).toBeGreaterThan(5);
+    expect(store.events.filter((e) => e.stream === 'joint').map((e) => (e.content as { body: string }).body)).toEqual(['in flight', 'mine']);
+    expect(store.events.filter((e) => e.stream === 'mediators' && e.type === 'message.posted')).toEqual([]); // no doomed one was stored
+  });
 });

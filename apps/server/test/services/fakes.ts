@@ -70,6 +70,13 @@ export class RecordingPublisher implements Publisher {
   disconnect(match: unknown): void {
     this.disconnected.push(match);
   }
+  accessMark(): number {
+    return this.disconnected.length;
+  }
+  /** Any disconnect since the mark counts (the fake does not match who it concerns). */
+  accessLostSince(mark: number): boolean {
+    return this.disconnected.length > mark;
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import type { EventView } from '@caucus/protocol';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JOINT } from '@caucus/domain';
-import { Browser, sampleCase } from '../harness.ts';
+import { Browser, sampleCase, testServer } from '../harness.ts';
 import { caseRepository } from '../../src/storage/case.repository.ts';
 import { openDb } from '../../src/storage/db.ts';
 import { FlushFailed, walFlusher } from '../../src/storage/wal-flush.ts';
@@ -136,22 +136,64 @@ describe('SQLite durability', () => {
     }
   });
 
-  it('[durability] a failed flush fails its batch, and every commit after it, without writing anything again', async () => {
+  it('[durability] a failed flush fails its batch; after it nothing more is written or answered from the store, and the server is told', async () => {
     const db = await openDb({ databaseUrl: null, dataDir: tempDir() });
     try {
       let fail = false;
-      const store = caseRepository(db.kysely, { flushWal: () => (fail ? Promise.reject(new FlushFailed('disk gone')) : Promise.resolve()) });
+      const told: Error[] = [];
+      const store = caseRepository(db.kysely, { flushWal: () => (fail ? Promise.reject(new Error('EIO')) : Promise.resolve()), onFailure: (e) => told.push(e) });
       const c = await openCase(store, { caseId: 'c-eio', leadAccount: 'acct-1' });
       await c.driver.run(c.lead, cmd('start-session', {}));
+      const count = async () => (await sql<{ n: number }>`SELECT count(*) AS n FROM events`.execute(db.kysely)).rows[0]?.n ?? 0;
       fail = true;
-      const a = c.driver.plan(c.partyA, cmd('post-message', { stream: JOINT, body: 'maybe on disk', label: null }));
-      const before = (await sql<{ n: number }>`SELECT count(*) AS n FROM events`.execute(db.kysely)).rows[0]?.n;
+      const idempotency = { scope: 'participant:eio', key: 'eio-key-1', requestHash: 'h', response: '{}' };
+      const a = c.driver.plan(c.partyA, cmd('post-message', { stream: JOINT, body: 'maybe on disk', label: null }), { extra: { idempotency } });
+      const before = await count();
       const out = await store.commitMany?.([a.input]);
       expect(out?.[0]).toBeInstanceOf(FlushFailed);
       // Written once (the COMMIT happened; only the flush failed), never twice.
-      expect((await sql<{ n: number }>`SELECT count(*) AS n FROM events`.execute(db.kysely)).rows[0]?.n).toBe((before ?? 0) + a.events.length);
+      expect(await count()).toBe(before + a.events.length);
+      expect(told).toHaveLength(1);
+      expect(store.failure?.()).toBeInstanceOf(FlushFailed);
+      // From now on: nothing written, and no answer from a record that may not be on disk.
+      fail = false;
+      c.driver.adopt(a, undefined);
+      const b = c.driver.plan(c.partyB, cmd('post-message', { stream: JOINT, body: 'after the failure', label: null }));
+      expect((await store.commitMany?.([b.input]))?.[0]).toBeInstanceOf(FlushFailed);
+      expect(await count()).toBe(before + a.events.length);
+      expect(store.findIdempotentNow?.('participant:eio', 'eio-key-1')).toBeUndefined();
+      await expect(store.findIdempotent('participant:eio', 'eio-key-1')).rejects.toBeInstanceOf(FlushFailed);
+      expect(told).toHaveLength(1);
     } finally {
       await db.close();
+    }
+  });
+
+  it('[durability] after a failed flush the server answers 503 to commands and to /healthz', async () => {
+    const real = fs.fdatasync;
+    let failNext = false;
+    (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = ((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
+      if (!failNext) return real(fd, cb);
+      failNext = false;
+      setImmediate(() => cb(Object.assign(new Error('EIO'), { code: 'EIO' })));
+    }) as typeof fs.fdatasync;
+    const server = await testServer({ seed: 'eio' });
+    try {
+      const m = await server.mediator();
+      const created = await m.post<{ case: { id: string } }>('/api/v1/cases', sampleCase());
+      const base = `/api/v1/cases/${created.body.case.id}`;
+      expect((await m.post(`${base}/session/start`)).status).toBe(200);
+      expect((await server.browser().get('/healthz')).status).toBe(200);
+      failNext = true;
+      const first = await m.post<{ error: { code: string } }>(`${base}/rooms/joint/messages`, { body: 'maybe on disk' }, { 'idempotency-key': 'eio-http-1' });
+      expect([first.status, first.body.error.code]).toEqual([503, 'unavailable']);
+      const retry = await m.post(`${base}/rooms/joint/messages`, { body: 'maybe on disk' }, { 'idempotency-key': 'eio-http-1' });
+      expect(retry.status).toBe(503); // not a 200 from a record that may not be on disk
+      expect((await m.post(`${base}/rooms/joint/messages`, { body: 'later' })).status).toBe(503);
+      expect((await server.browser().get('/healthz')).status).toBe(503);
+    } finally {
+      (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = real;
+      await server.stop();
     }
   });
 
