@@ -1,6 +1,6 @@
 import { GENESIS, sealEntry } from '@caucus/domain';
 import { sha256 } from '../platform.ts';
-import type { AuditHead, CommitInput } from '../services/ports.ts';
+import { type AuditHead, type CommitInput, VersionConflict } from '../services/ports.ts';
 import type { AgreementsTable, CaseMediatorsTable, CasesTable, CaseStatesTable, Database, EventsTable, IdempotencyTable, InvitationsTable, ItemsTable } from './schema.ts';
 
 /**
@@ -202,6 +202,52 @@ export function claimValues(p: CommitPlan): SqlValue[] {
 
 /** The rest of the state, after the claim, by the commands that changed it. */
 export const STATE_SQL = 'UPDATE "case_states" SET "state" = ? WHERE "case_id" = ?';
+
+/**
+ * A batch's version claims, one per case: from the version and audit head the case's first
+ * command in the batch was decided on, to what its last one leaves (commands of one case
+ * follow each other in a batch, each planned on the one before). Creations are not claims.
+ */
+export function claimsOf(plans: readonly CommitPlan[]): SqlValue[][] {
+  const byCase = new Map<string, { first: CommitPlan; last: CommitPlan }>();
+  for (const p of plans) {
+    if (p.expectedVersion === null) continue;
+    const c = byCase.get(p.caseId);
+    if (!c) {
+      byCase.set(p.caseId, { first: p, last: p });
+      continue;
+    }
+    // Each must start where the one before ends, or the one claim would cover a gap.
+    if (p.expectedVersion !== (c.last.expectedVersion ?? 0) + 1 || p.before.seq !== c.last.after.seq || p.before.hash !== c.last.after.hash)
+      throw new VersionConflict('commands of a case in a batch do not follow each other');
+    c.last = p;
+  }
+  return [...byCase.values()].map(({ first, last }) => [
+    first.caseId,
+    (last.expectedVersion ?? 0) + 1,
+    last.heads,
+    last.status,
+    last.after.seq,
+    last.after.hash,
+    first.expectedVersion,
+    first.before.seq,
+    first.before.hash,
+  ]);
+}
+
+/**
+ * The claims of `rows` cases in one statement (UPDATE ... FROM VALUES, which both engines
+ * accept; VALUES columns are column1, column2, ... in both, typed by the casts). It updates
+ * as many rows as it claims cases, or the batch is a VersionConflict.
+ */
+export function claimManySql(rows: number): string {
+  const tuple = '(CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS TEXT))';
+  return (
+    'UPDATE "cases" SET "version" = "v"."column2", "heads" = "v"."column3", "status" = "v"."column4", "audit_seq" = "v"."column5", "audit_hash" = "v"."column6" ' +
+    `FROM (VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}) AS "v" ` +
+    'WHERE "cases"."id" = "v"."column1" AND "cases"."version" = "v"."column7" AND "cases"."audit_seq" = "v"."column8" AND "cases"."audit_hash" = "v"."column9"'
+  );
+}
 
 export const LABEL_SQL = 'UPDATE "items" SET "label" = ? WHERE "message_id" = ? AND "case_id" = ?';
 export const END_INVITATION_SQL = 'UPDATE "invitations" SET "revoked_at" = ? WHERE "case_id" = ? AND "participant_id" = ? AND "revoked_at" IS NULL';

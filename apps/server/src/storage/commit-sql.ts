@@ -1,8 +1,8 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import { VersionConflict } from '../services/ports.ts';
 import {
-  claimValues,
-  CLAIM_SQL,
+  claimManySql,
+  claimsOf,
   COLUMNS,
   END_INVITATION_SQL,
   END_SESSIONS_SQL,
@@ -23,18 +23,20 @@ export type Placeholders = 'numbered' | 'question-marks';
 /** Values per statement at most (PostgreSQL allows 65535, SQLite 32766). */
 const MAX_PARAMS = 30_000;
 
-const byCase = (a: CommitPlan, b: CommitPlan): number => (a.caseId < b.caseId ? -1 : a.caseId > b.caseId ? 1 : 0);
-
 /**
  * Writes plans through Kysely in one transaction: PostgreSQL's writer (and SQLite's when no
  * better-sqlite3 handle is at hand). The SQL is precompiled text (commit-plan.ts), so Kysely
  * compiles nothing; round trips are what cost on PostgreSQL, so the batch goes as
  *
- *   1. each command's version claim (or, creating a case, its row), one statement per case,
- *      in caseId order: a command's first write locks its case row, and writers of different
- *      batches (commit lanes) take those locks in the same order, so they cannot deadlock;
- *   2. then every other table's rows of the whole batch as multi-row INSERTs, table by table,
- *      with the (rare) UPDATEs of labels, invitations and sessions in between.
+ *   1. the case creations, if any (their rows, then their states);
+ *   2. every other case's version claim in one statement (claimsOf: one per case, from
+ *      where its first command in the batch started to where its last one ends): it locks
+ *      those case rows, and a case is never claimed by two batches at once (the group
+ *      commit holds a case's later commands back while a batch of it is written), so lanes
+ *      do not wait on each other's rows;
+ *   3. the states that changed, then every other table's rows of the whole batch as
+ *      multi-row INSERTs, table by table, with the (rare) UPDATEs of labels, invitations
+ *      and sessions in between.
  *
  * Any error rolls the whole transaction back and is thrown.
  */
@@ -63,17 +65,22 @@ export function sqlWriter(db: Kysely<Database>, placeholders: Placeholders): (pl
 
   return (plans) =>
     db.transaction().execute(async (trx) => {
-      for (const p of [...plans].sort(byCase)) {
-        if (p.create) {
-          await run(trx, 'insert:cases:1', () => insertSql('cases'), valuesOf('cases', p.create.case));
-          // Here, not with the other inserts: a command pipelined behind the creation may update it.
-          await run(trx, 'insert:case_states:1', () => insertSql('case_states'), valuesOf('case_states', p.create.state));
-        } else {
-          const r = await run(trx, 'claim', () => CLAIM_SQL, claimValues(p));
-          if (r.numAffectedRows !== 1n) throw new VersionConflict('case changed concurrently');
-          if (p.state !== null) await run(trx, 'state', () => STATE_SQL, [p.state, p.caseId]);
-        }
+      // Creations first: a command pipelined behind one claims the row it inserts.
+      for (const p of plans) {
+        if (!p.create) continue;
+        await run(trx, 'insert:cases:1', () => insertSql('cases'), valuesOf('cases', p.create.case));
+        await run(trx, 'insert:case_states:1', () => insertSql('case_states'), valuesOf('case_states', p.create.state));
       }
+      // Every case's claim in one statement (a round trip per batch, not per case).
+      const claims = claimsOf(plans);
+      const per = Math.floor(MAX_PARAMS / 9);
+      for (let i = 0; i < claims.length; i += per) {
+        const chunk = claims.slice(i, i + per);
+        const r = await run(trx, `claims:${chunk.length}`, () => claimManySql(chunk.length), chunk.flat());
+        if (r.numAffectedRows !== BigInt(chunk.length)) throw new VersionConflict('case changed concurrently');
+      }
+      // States last to first would do; in order is plainer (the last write of a case wins).
+      for (const p of plans) if (!p.create && p.state !== null) await run(trx, 'state', () => STATE_SQL, [p.state, p.caseId]);
       const rows = insertsOf(plans);
       await insertMany(trx, 'agreements', rows.agreements);
       await insertMany(trx, 'case_mediators', rows.case_mediators);

@@ -491,6 +491,21 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
         expect((await cases.readStream('q-1', MEDIATORS, 0, 10)).filter((e) => e.type === 'message.posted')).toEqual([]);
       });
 
+      it("a case's creation and the commands decided on top of it can share a batch", async () => {
+        const captured: CommitInput[] = [];
+        const planOnly: CaseStore = { ...cases, commit: (input) => Promise.resolve(void captured.push(input)) };
+        const c = await openCase(planOnly, { caseId: 'q-new', leadAccount: 'acct-3' }); // creation + acceptances, captured
+        c.driver.audit = undefined;
+        const start = c.driver.plan(c.lead, cmd('start-session', {}));
+        c.driver.adopt(start, undefined);
+        const first = c.driver.plan(c.partyA, cmd('post-message', { stream: JOINT, body: 'right after the creation', label: null }));
+        const inputs = [...captured, start.input, first.input].map((i) => ({ ...i, expectedAudit: undefined }));
+        const out = await commitMany(inputs);
+        expect(out.filter((o) => o instanceof Error)).toEqual([]);
+        c.driver.adopt(first, receiptOf(out.at(-1)).audit);
+        await expectSound('q-new', c.driver);
+      });
+
       it('the record carries the stored audit head; a commit on another head writes nothing; without one the store reads it', async () => {
         const c = await started('h-1');
         const rec = await cases.load('h-1');
