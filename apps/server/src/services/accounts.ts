@@ -77,8 +77,11 @@ const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAA
 
 export async function logout(svc: Services, principal: Principal | null): Promise<void> {
   if (!principal) return;
+  // C7: announced before the store write too, so that a command whose session was read just
+  // before it is refused at its last check even in the moment between write and answer.
+  svc.publisher.disconnect({ sessionHash: principal.sessionHash });
   await svc.accounts.endSession(principal.sessionHash, svc.clock.now());
-  svc.publisher.disconnect({ sessionHash: principal.sessionHash }); // C7
+  svc.publisher.disconnect({ sessionHash: principal.sessionHash });
 }
 
 /** A one-time link that signs an account in and lets it set its password. */
@@ -111,6 +114,7 @@ export async function adminSetDisabled(svc: Services, principal: Principal | nul
   if (!target) throw notFound('No such account.');
   if (target.id === admin.id) throw conflict('You cannot disable your own account.');
   const now = svc.clock.now();
+  if (disabled) svc.publisher.disconnect({ accountId }); // announced before the write too (see logout)
   await svc.accounts.setDisabled(accountId, disabled ? now : null);
   if (disabled) {
     await svc.accounts.endSessionsOfAccount(accountId, now);

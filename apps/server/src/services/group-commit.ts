@@ -1,4 +1,4 @@
-import type { AuditHead, CaseStore, CommitInput, CommitReceipt } from './ports.ts';
+import { type AuditHead, type CaseStore, type CommitInput, type CommitReceipt, VersionConflict } from './ports.ts';
 
 /** One command's writes, waiting for a transaction. */
 export interface CommitRequest {
@@ -76,11 +76,19 @@ export function groupCommit(store: CaseStore, maxBatch = 256): Commit {
       // Last access checks, in the same turn as the write starts; a refused command takes
       // the ones decided on top of it with it (their version will not be there).
       const first = new Set<string>();
+      const refused = new Set<string>();
       const batch: { r: CommitRequest; input: CommitInput }[] = [];
       for (const r of taken) {
+        // Decided on top of a command refused just now: its version will not be there, so it
+        // is not written at all (it would fail, and take the whole batch into one-by-one writes).
+        if (refused.has(r.input.caseId)) {
+          r.settle(new VersionConflict('decided on top of a command that was refused'));
+          continue;
+        }
         try {
           r.check?.();
         } catch (e) {
+          refused.add(r.input.caseId);
           r.settle(asError(e));
           continue;
         }

@@ -100,9 +100,11 @@ export async function redeemInvitation(
   const rec = await engine.load(inv.caseId);
   const p = rec?.state.participants[inv.participantId];
   if (!rec || !p || p.removed || rec.state.status !== 'open') throw new DomainError('gone', INVALID_LINK);
-  if (!(await svc.cases.markRedeemed(tokenHash, now))) throw new DomainError('gone', INVALID_LINK);
   const sessionId = newToken(32);
   const expiresAt = now + PARTICIPANT_SESSION_MS;
-  await svc.accounts.createSession({ idHash: hashToken(sessionId), accountId: null, participantId: p.id, caseId: inv.caseId, expiresAt }, now);
+  const session = { idHash: hashToken(sessionId), accountId: null, participantId: p.id, caseId: inv.caseId, expiresAt };
+  // The link is used and the session opened together: a revocation racing this redemption
+  // either refuses it or ends the session it opened (C7).
+  if (!(await svc.cases.markRedeemed(tokenHash, now, session))) throw new DomainError('gone', INVALID_LINK);
   return { sessionId, caseId: inv.caseId, participantId: p.id, expiresAt };
 }

@@ -123,7 +123,12 @@ export interface CaseStore {
   findIdempotentNow?(scope: string, key: string): { requestHash: string; response: string } | null | undefined;
   invitationByToken(tokenHash: string): Promise<InvitationRow | null>;
   invitationsOf(caseId: string): Promise<InvitationRow[]>;
-  markRedeemed(tokenHash: string, at: number): Promise<boolean>;
+  /**
+   * Marks an unused, unrevoked invitation redeemed and, in the same transaction, opens the
+   * session it gives (so that a revocation is ordered wholly before or wholly after both:
+   * it refuses the redemption, or ends that session, C7). False, and no session, otherwise.
+   */
+  markRedeemed(tokenHash: string, at: number, session?: SessionRow): Promise<boolean>;
   casesOfAccount(accountId: string): Promise<CaseSummary[]>;
   allCases(): Promise<(CaseSummary & { mediators: number })[]>;
 }

@@ -270,15 +270,26 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
       return rows.map(toInvitation);
     },
 
-    async markRedeemed(tokenHash, at) {
-      const r = await db
-        .updateTable('invitations')
-        .set({ redeemed_at: at })
-        .where('token_hash', '=', tokenHash)
-        .where('redeemed_at', 'is', null)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) === 1;
+    async markRedeemed(tokenHash, at, session) {
+      // One transaction: the UPDATE holds the invitation's row (PostgreSQL) or the store
+      // (SQLite) until the session is in, and a revocation's END_INVITATION ... END_SESSIONS
+      // comes wholly before (no row updated here) or wholly after (it ends this session).
+      return db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('invitations')
+          .set({ redeemed_at: at })
+          .where('token_hash', '=', tokenHash)
+          .where('redeemed_at', 'is', null)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) return false;
+        if (session)
+          await trx
+            .insertInto('auth_sessions')
+            .values({ id_hash: session.idHash, account_id: session.accountId, participant_id: session.participantId, case_id: session.caseId, created_at: at, expires_at: session.expiresAt, revoked_at: null })
+            .execute();
+        return true;
+      });
     },
 
     async casesOfAccount(accountId) {

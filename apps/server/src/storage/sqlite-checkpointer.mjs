@@ -15,6 +15,10 @@ import SQLite from 'better-sqlite3';
 const db = new SQLite(workerData.file);
 db.pragma('busy_timeout = 1000');
 db.pragma('wal_autocheckpoint = 0');
+// A checkpoint flushes the WAL before copying it and the database file before counting the
+// frames as copied: only then may a writer start the WAL over. That takes NORMAL or more on
+// this connection; said here rather than left to the build's default.
+db.pragma('synchronous = FULL');
 
 const checkpoint = () => {
   try {
@@ -32,6 +36,7 @@ const round = () => {
   const r = checkpoint();
   if (r && r.log > workerData.resetFrames && Date.now() - lastReset >= workerData.resetMs) {
     holding = true;
+    lastReset = Date.now(); // at most one hold per resetMs, whether or not it manages the reset
     parentPort.postMessage({ t: 'hold' });
   }
 };
@@ -45,7 +50,6 @@ parentPort.on('message', (m) => {
     parentPort.close();
   } else if (m === 'held') {
     const r = checkpoint();
-    if (r && r.checkpointed === r.log) lastReset = Date.now();
     holding = false;
     parentPort.postMessage({ t: 'release', log: r?.log ?? -1, checkpointed: r?.checkpointed ?? -1 });
   }

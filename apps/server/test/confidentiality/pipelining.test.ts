@@ -22,6 +22,23 @@ afterAll(() => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !cond(); i++) await sleep(5);
+  if (!cond()) throw new Error('condition not reached');
+}
+/**
+ * Counts the server's session lookups: an HTTP command makes two, one when the request is
+ * authenticated and one when its turn comes (`requestChecks`), right before it is decided.
+ */
+function countLookups(t: TestServer): () => number {
+  let n = 0;
+  const original = t.svc.accounts.session.bind(t.svc.accounts);
+  t.svc.accounts.session = (idHash, now) => {
+    n += 1;
+    return original(idHash, now);
+  };
+  return () => n;
+}
 /** Lets every held flush (and the ones they lead to) go. */
 async function releaseAll(): Promise<void> {
   holding = false;
@@ -56,15 +73,19 @@ describe('pipelined commands', () => {
       const base = `/api/v1/cases/${s.caseId}`;
       const [a, b] = [s.members[0]?.[0]?.browser, s.members[1]?.[0]?.browser];
       if (!a || !b) throw new Error('members');
+      const lookups = countLookups(server ?? (await Promise.reject(new Error('no server'))));
       holding = true;
       if (bActive) {
         void b.post(`${base}/rooms/caucus:${s.sides[1]?.id}/messages`, { body: 'B, in its own room' });
-        await sleep(30);
+        await until(() => held.length >= 1); // B's write is being flushed
       }
+      const before = lookups();
       const mine = a.post<Answer>(`${base}/rooms/joint/messages`, { body: 'A says hello' });
-      await sleep(30);
+      await until(() => lookups() >= before + 2); // A's command has had its turn...
+      await sleep(10); // ...and is decided
       const next = s.mediator.post(`${base}/rooms/joint/messages`, { body: 'the mediator answers' }); // decided right after A's
-      await sleep(30);
+      await until(() => lookups() >= before + 4);
+      await sleep(10);
       await releaseAll();
       const r = await mine;
       await next;
@@ -86,15 +107,19 @@ describe('pipelined commands', () => {
       const live = await a.live(s.caseId);
       await live.until((f) => f.t === 'caught-up');
       const from = live.frames.length;
+      const lookups = countLookups(server ?? (await Promise.reject(new Error('no server'))));
       holding = true;
       if (bActive) {
         void b.post(`${base}/rooms/caucus:${s.sides[1]?.id}/messages`, { body: 'B, in its own room' });
-        await sleep(30);
+        await until(() => held.length >= 1); // B's write is being flushed
       }
       live.send({ t: 'cmd', id: 'a-over-the-socket-1', command: { type: 'post-message', input: { stream: 'joint', body: 'A over the socket', label: null } } });
-      await sleep(30);
+      if (!bActive) await until(() => held.length >= 1); // A's own write is being flushed
+      else await sleep(50); // A's command waits behind B's write (nothing to see from outside)
+      const before = lookups();
       void s.mediator.post(`${base}/rooms/joint/messages`, { body: 'the mediator answers' });
-      await sleep(30);
+      await until(() => lookups() >= before + 2);
+      await sleep(10);
       await releaseAll();
       await live.until((f) => f.t === 'event' && (f.event.content as { body?: string } | null)?.body === 'the mediator answers');
       const order = live.frames.slice(from).flatMap((f: ServerFrame) => (f.t === 'event' ? [`event: ${(f.event.content as { body?: string } | null)?.body}`] : f.t === 'ack' ? ['ack'] : []));
@@ -112,11 +137,14 @@ describe('pipelined commands', () => {
     const base = `/api/v1/cases/${s.caseId}`;
     const a = s.members[0]?.[0]?.browser;
     if (!a) throw new Error('members');
+    const lookups = countLookups(server ?? (await Promise.reject(new Error('no server'))));
     holding = true;
     void s.mediator.post(`${base}/rooms/joint/messages`, { body: 'a write in flight' });
-    await sleep(30);
+    await until(() => held.length >= 1);
+    const before = lookups();
     const late = a.post(`${base}/rooms/joint/messages`, { body: 'sent before signing out' });
-    await sleep(30);
+    await until(() => lookups() >= before + 2); // its session was confirmed: it waits for the batch in front
+    await sleep(10);
     expect((await a.post('/api/v1/auth/logout')).status).toBe(204);
     await releaseAll();
     expect((await late).status).toBe(401);

@@ -70,4 +70,34 @@ describe('[C7] revocation racing a request that was already authenticated', () =
     const res = await reading;
     expect(res.text).not.toContain('said after the revocation');
   });
+
+  for (const when of ['just before', 'just after'] as const)
+    it(`[C7] a link redeemed while it is revoked (the revocation landing ${when} it is marked used) gives no session that works after the revocation`, async () => {
+      const pid = s.members[0]?.[0]?.participantId ?? '';
+      const issued = await s.mediator.post<{ url: string }>(`${api(s.caseId)}/participants/${pid}/invitation`);
+      expect(issued.status).toBe(201);
+      const token = new URL(issued.body.url).hash.replace('#token=', '');
+      const cases = server.svc.cases;
+      const original = cases.markRedeemed.bind(cases);
+      let revoked = 0;
+      cases.markRedeemed = async (tokenHash, at, session) => {
+        if (when === 'just before') revoked = (await revoke(pid)).status;
+        const ok = await original(tokenHash, at, session);
+        if (when === 'just after') revoked = (await revoke(pid)).status;
+        return ok;
+      };
+      const b = server.browser();
+      let redeemed: { status: number; body: { participantId?: string } };
+      try {
+        redeemed = await b.post<{ participantId?: string }>('/api/v1/invitations/redeem', { token });
+      } finally {
+        cases.markRedeemed = original;
+      }
+      expect(revoked).toBe(204);
+      b.as = pid;
+      // Whatever the redemption answered, what it opened does not let anyone in any more.
+      expect([200, 410]).toContain(redeemed.status);
+      expect((await b.get(api(s.caseId))).status).toBe(401);
+      expect((await b.post(`${api(s.caseId)}/rooms/joint/messages`, { body: 'after the revocation' })).status).toBe(401);
+    });
 });

@@ -64,4 +64,20 @@ describe('group commit', () => {
     await tick();
     expect(settled).toEqual(['b:signed out', 'a']);
   });
+
+  it('a refused command takes the later commands of its case in that batch with it, unwritten; other cases are written', async () => {
+    const { store, batches, release } = laneStore(1);
+    const commit = groupCommit(store);
+    const settled: string[] = [];
+    const outcome = (name: string) => (o: CommitReceipt | Error | undefined) => settled.push(o instanceof Error ? `${name}: ${o.constructor.name}` : name);
+    commit({ input: input('x', 1), check: () => { throw new Error('gone'); }, settle: outcome('x@1') });
+    commit({ input: input('x', 2), settle: outcome('x@2') });
+    commit({ input: input('y', 1), settle: outcome('y@1') });
+    await tick();
+    expect(batches).toEqual([['y@1']]);
+    expect(settled).toEqual(['x@1: Error', 'x@2: VersionConflict']);
+    release();
+    await tick();
+    expect(settled.at(-1)).toBe('y@1');
+  });
 });
