@@ -188,20 +188,42 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
     }
   }
 
-  // Heartbeats find dead peers; each beat also re-checks that the session still stands (C7).
+  // Heartbeats find dead peers, and re-check that each connection's session still stands
+  // (C7: one that expired, or was ended by another process). Every connection is beaten once
+  // per heartbeatMs, but a slice at a time, a tick every second or so, with one store query
+  // per slice: all of them at once (10,000 pings and session reads in one turn at 2,000
+  // cases) stalled the event loop and queued every commit behind the reads.
+  const periodMs = o.heartbeatMs ?? 25_000;
+  const tickMs = Math.min(1000, periodMs);
+  let round: WebSocket[] = [];
+  let next = 0;
   const beat = setInterval(() => {
-    for (const [ws, conn] of conns) {
+    if (next >= round.length) {
+      round = [...conns.keys()];
+      next = 0;
+    }
+    const slice = round.slice(next, next + Math.ceil((round.length * tickMs) / periodMs));
+    next += slice.length;
+    const checking: { ws: WebSocket; conn: Connection }[] = [];
+    for (const ws of slice) {
+      const conn = conns.get(ws);
+      if (!conn) continue; // gone since the round began
       if (alive.get(ws) === false) {
         ws.terminate();
         continue;
       }
       alive.set(ws, false);
       ws.ping();
-      void o.accounts.session(conn.sessionHash, o.clock.now()).then((s) => {
-        if (!s) o.hub.close(conn, CloseCode.accessChanged, 'session ended');
-      });
+      checking.push({ ws, conn });
     }
-  }, o.heartbeatMs ?? 25_000);
+    if (checking.length === 0) return;
+    o.accounts.liveSessions([...new Set(checking.map((c) => c.conn.sessionHash))], o.clock.now()).then(
+      (live) => {
+        for (const { conn } of checking) if (!live.has(conn.sessionHash)) o.hub.close(conn, CloseCode.accessChanged, 'session ended');
+      },
+      () => undefined, // the next round asks again
+    );
+  }, tickMs);
   beat.unref();
 
   server.on('upgrade', onUpgrade);

@@ -163,6 +163,8 @@ export interface AccountStore {
   setDisabled(id: string, at: number | null): Promise<void>;
   createSession(s: SessionRow, now: number): Promise<void>;
   session(idHash: string, now: number): Promise<SessionRow | null>;
+  /** Which of these sessions still stand (not ended, not expired): one query for many. */
+  liveSessions(idHashes: readonly string[], now: number): Promise<Set<string>>;
   endSession(idHash: string, now: number): Promise<void>;
   endSessionsOfAccount(accountId: string, now: number): Promise<void>;
   createToken(t: { tokenHash: string; accountId: string | null; purpose: 'setup' | 'sign-in'; now: number; expiresAt: number }): Promise<void>;

@@ -77,6 +77,20 @@ export function accountRepository(db: Kysely<Database>): AccountStore {
         .executeTakeFirst();
       return r ? { idHash: r.id_hash, accountId: r.account_id, participantId: r.participant_id, caseId: r.case_id, expiresAt: r.expires_at } : null;
     },
+    async liveSessions(idHashes, now) {
+      const live = new Set<string>();
+      for (let i = 0; i < idHashes.length; i += 500) {
+        const rows = await db
+          .selectFrom('auth_sessions')
+          .select('id_hash')
+          .where('id_hash', 'in', idHashes.slice(i, i + 500))
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', now)
+          .execute();
+        for (const r of rows) live.add(r.id_hash);
+      }
+      return live;
+    },
     async endSession(idHash, now) {
       await db.updateTable('auth_sessions').set({ revoked_at: now }).where('id_hash', '=', idHash).where('revoked_at', 'is', null).execute();
     },

@@ -197,7 +197,7 @@ describe('SQLite durability', () => {
     }
   });
 
-  it('[durability] the WAL flusher flushes the file that is the WAL now, and fails for good after an error', async () => {
+  it('[durability] the WAL flusher flushes the file that is the WAL now, one at a time, and fails for good after an error', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'x.sqlite');
     fs.writeFileSync(`${file}-wal`, 'first');
@@ -207,6 +207,21 @@ describe('SQLite durability', () => {
     fs.rmSync(`${file}-wal`);
     fs.writeFileSync(`${file}-wal`, 'second');
     await w.flush();
+    // Flushes asked for while one runs share the next one: five asks, two fdatasyncs.
+    const real = fs.fdatasync;
+    let calls = 0;
+    (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = ((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
+      calls += 1;
+      setTimeout(() => real(fd, cb), 20);
+    }) as typeof fs.fdatasync;
+    try {
+      const first = w.flush();
+      const later = [w.flush(), w.flush(), w.flush(), w.flush()];
+      await Promise.all([first, ...later]);
+      expect(calls).toBe(2);
+    } finally {
+      (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = real;
+    }
     fs.rmSync(`${file}-wal`);
     await expect(w.flush()).rejects.toThrow(); // no WAL at all: an error, not a silent success
     await w.close();
