@@ -174,11 +174,6 @@ export async function openDb(opts: {
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    // SQLite's default page cache is 2 MB: once the indexes outgrow it, every lookup and
-    // insert on a random key reads its page from the OS again (measured: a bench server at
-    // 2,000 cases after three smaller scales went from 50 to 140-210 us of CPU per delivery;
-    // with 64 MB it stays at 47).
-    sqlite.pragma('cache_size = -65536');
     sqlite.pragma('wal_autocheckpoint = 0'); // the checkpoint thread does it (startCheckpointer)
     // Kysely's one connection IS this handle: one connection, one set of pragmas, one WAL.
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
