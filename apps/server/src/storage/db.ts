@@ -39,15 +39,18 @@ export function onClose(kysely: Kysely<Database>, fn: () => Promise<void>): void
  * fsync, and with it the whole event loop (measured: up to 45 ms, and p99 of the event-loop
  * delay from 19 to 12 ms without it). So the server's connection never checkpoints, and a
  * thread of its own does it every `intervalMs` in PASSIVE mode, which waits for nobody and
- * blocks nobody. To keep the WAL from growing without end under steady writes, the thread
- * now and then asks for the writes to be held for the moment it takes to copy the last few
- * frames (sqlite-checkpointer.mjs); `hold()` is what a writer awaits before it writes.
+ * blocks nobody. Between bursts of writes such a checkpoint copies everything and the
+ * next write starts the WAL over; under writes without a pause it never does, so once the
+ * WAL has passed `resetFrames` (64 MB) the thread asks, at most every `resetMs`, for the
+ * writes to be held while it copies the last few frames (sqlite-checkpointer.mjs); `hold()`
+ * is what a writer awaits before it writes. (Holding every second from 4 MB on cost the
+ * bench's p99 more: 27 holds and 550-760 ms held in 9 s, against 10-11 and 220-230 ms.)
  */
 function startCheckpointer(
   sqlite: SQLite.Database,
   o: { intervalMs?: number; resetFrames?: number; resetMs?: number } = {},
 ): { close(): Promise<void>; hold(): Promise<void> | null } {
-  const workerData = { file: sqlite.name, intervalMs: o.intervalMs ?? 250, resetFrames: o.resetFrames ?? 1000, resetMs: o.resetMs ?? 1000 };
+  const workerData = { file: sqlite.name, intervalMs: o.intervalMs ?? 250, resetFrames: o.resetFrames ?? 16384, resetMs: o.resetMs ?? 2000 };
   const worker = new Worker(new URL('./sqlite-checkpointer.mjs', import.meta.url), { workerData });
   worker.unref();
   let exited = false;
@@ -61,8 +64,9 @@ function startCheckpointer(
     if (m.t === 'hold' && !held) {
       let done = (): void => undefined;
       const promise = new Promise<void>((resolve) => (done = resolve));
-      // Never held for long: should the thread not answer, the writes go on regardless.
-      const timeout = setTimeout(release, 100);
+      // Never held for long (a hold usually lasts 2-10 ms): should the thread not answer in
+      // time (a slow flush), the writes go on regardless and the WAL is started over later.
+      const timeout = setTimeout(release, 25);
       timeout.unref();
       held = {
         promise,
