@@ -149,12 +149,16 @@ describe('commands over the live socket', () => {
     expect(await messages(`caucus:${side}`)).toEqual([]);
   });
 
-  it('a command after the session expired is refused as unauthenticated', async () => {
+  it('[C7] a command after the session expired is refused, and its answer is the end of the connection (nothing more reaches an expired session)', async () => {
     const party = await connect(s.members[0]![0]!.browser);
     server.clock.advance(400 * 24 * 3600 * 1000);
     party.send({ t: 'cmd', id: 'expired-0001', command: { type: 'signal-ready', input: {} } });
-    const nack = (await answer(party, 'expired-0001')) as Nack;
-    expect([nack.status, nack.error.code]).toEqual([401, 'unauthenticated']);
+    const closed = await party.untilClosed(2000);
+    expect([closed.code, closed.reason]).toEqual([4000, 'session expired']);
+    expect(party.raw.some((r) => r.includes('expired-0001'))).toBe(false);
+    // Not carried out: no record of it was stored.
+    expect(await server.svc.cases.findIdempotent(`p:${s.members[0]![0]!.participantId}`, 'expired-0001')).toBeNull();
+    await expect(s.members[0]![0]!.browser.live(s.caseId)).rejects.toThrow(/401/);
   });
 
   it("[C8] the rate limit counts the sender's own commands per second, not how long they wait", async () => {

@@ -23,6 +23,8 @@ export interface Connection {
   readonly participantId: string;
   readonly accountId: string | null;
   readonly sessionHash: string;
+  /** When the session behind it expires (ms): from then on it gets nothing more (C7). */
+  readonly expiresAt?: number;
   focus: string | null;
   /** Last position delivered per stream; nothing at or below it is sent again. */
   readonly sent: Map<string, number>;
@@ -353,6 +355,9 @@ export class Hub implements Publisher {
   /** A frame for one connection (a string), or one shared by several (built once, written as it is). */
   private write(c: Connection, frame: string | Outgoing): void {
     if (c.closed) return;
+    // An expired session announces nothing; its connection is closed at the first frame that
+    // would reach it after the expiry (an idle one at its next heartbeat), so nothing reaches it (C7).
+    if (c.expiresAt !== undefined && c.expiresAt <= this.opts.clock.now()) return this.close(c, CloseCode.accessChanged, 'session expired');
     if (c.socket.bufferedAmount > this.maxBuffered) return this.close(c, CloseCode.slowConsumer, 'too far behind; resume');
     if (!c.corked && c.socket.cork) {
       // A commit batch publishes many events at once: each connection's frames of this turn

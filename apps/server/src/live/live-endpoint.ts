@@ -97,7 +97,7 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
         // The state may have moved on while the upgrade ran: use the latest this process has.
         const state = o.engine.cached(rec.state.id)?.state ?? rec.state;
         const conn = o.hub.attach(
-          { socket: liveSocket(ws), caseId: state.id, participantId, accountId: principal.kind === 'account' ? principal.account.id : null, sessionHash: principal.sessionHash },
+          { socket: liveSocket(ws), caseId: state.id, participantId, accountId: principal.kind === 'account' ? principal.account.id : null, sessionHash: principal.sessionHash, ...(principal.expiresAt !== undefined ? { expiresAt: principal.expiresAt } : {}) },
           state,
           mark,
         );
