@@ -261,6 +261,10 @@ interface Row {
   ack: Histogram;
   move: Histogram;
   eldP99: number[];
+  /** Ours on SQLite, the fixed-rate phase: the batches' wait on the disk, p99 per repetition, and the checkpoint holds. */
+  diskP99: number[];
+  holds: number;
+  heldMs: number;
   memRss: number[];
   memHeap: number[];
   lost: number;
@@ -285,6 +289,9 @@ for (const n of scales)
       ack: rs.reduce((h, r) => h.merge(r.lat.ack), new Histogram()),
       move: rs.reduce((h, r) => h.merge(r.lat.move), new Histogram()), // at the fixed load, like the other latencies
       eldP99: rs.map((r) => r.lat.server.eldP99),
+      diskP99: rs.flatMap((r) => (r.lat.server.disk && r.lat.server.disk.flushes > 0 ? [r.lat.server.disk.flushP99] : [])),
+      holds: rs.reduce((s, r) => s + (r.lat.server.disk?.holds ?? 0), 0),
+      heldMs: rs.reduce((s, r) => s + (r.lat.server.disk?.heldMs ?? 0), 0),
       memRss: rs.map((r) => r.memPerConnRss / 1024),
       memHeap: rs.map((r) => r.memPerConnHeap / 1024),
       lost: rs.reduce((s, r) => s + r.sat.lost + r.lat.lost, 0),
@@ -293,7 +300,7 @@ for (const n of scales)
     });
   }
 
-const header = ['server', 'cases', 'deliv/s @sat', 'srv µs/deliv', 'srv CPU%', 'gen CPU%', 'offered msg/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'ack p50', 'ack p99', 'move p50', 'move p99', 'ELD p99', 'KB/conn heap', 'KB/conn RSS', 'lost'];
+const header = ['server', 'cases', 'deliv/s @sat', 'srv µs/deliv', 'srv CPU%', 'gen CPU%', 'offered msg/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'ack p50', 'ack p99', 'move p50', 'move p99', 'ELD p99', 'disk p99', 'held ms', 'KB/conn heap', 'KB/conn RSS', 'lost'];
 const table: string[][] = rows.map((r) => [
   r.kind,
   String(r.cases),
@@ -310,6 +317,8 @@ const table: string[][] = rows.map((r) => [
   ms(r.move.quantile(0.5)),
   ms(r.move.quantile(0.99)),
   num(median(r.eldP99), 1),
+  r.diskP99.length > 0 ? num(median(r.diskP99), 1) : '-',
+  r.diskP99.length > 0 ? `${num(r.heldMs)}/${r.holds}` : '-',
   num(median(r.memHeap), 1),
   num(median(r.memRss), 1),
   String(r.lost),

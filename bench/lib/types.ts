@@ -1,3 +1,5 @@
+import type { DiskWaitSummary } from '../../apps/server/src/storage/disk-waits.ts';
+
 /** What the orchestrator, the load generator and the server children share. */
 export type Kind = 'ours' | 'ws' | 'sio';
 export type Role = 'mediator' | 'party' | 'representative';
@@ -44,6 +46,8 @@ export interface PhaseStats {
   readonly eldP50: number;
   readonly eldP99: number;
   readonly eldMax: number;
+  /** Ours on SQLite: the batches' waits on the disk over the phase (the store's own count, disk-waits.ts); else null. */
+  readonly disk: DiskWaitSummary | null;
 }
 
 export type Request =
@@ -68,6 +72,8 @@ export interface Reply {
 /** A server under test, as the child process drives it. */
 export interface Target {
   provision(cases: number): Promise<Provisioned>;
+  /** The store's waits on the disk (ours on SQLite), reset at each phase start. */
+  readonly diskWaits?: { summary(): DiskWaitSummary; reset(): void };
   close(): Promise<void>;
 }
 

@@ -59,6 +59,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'phase-start':
       if (inspector) await inspector.post('Profiler.start');
       eld.reset();
+      target.diskWaits?.reset();
       phaseCpu = process.cpuUsage();
       phaseT0 = performance.now();
       return null;
@@ -70,6 +71,7 @@ async function handle(req: Request): Promise<unknown> {
         eldP50: eld.percentile(50) / 1e6,
         eldP99: eld.percentile(99) / 1e6,
         eldMax: eld.max / 1e6,
+        disk: target.diskWaits?.summary() ?? null,
       };
       if (inspector && profDir) {
         const { profile } = await inspector.post('Profiler.stop');

@@ -81,6 +81,7 @@ export async function startOurs(): Promise<Target> {
   }
 
   return {
+    ...(server.db.diskWaits ? { diskWaits: server.db.diskWaits } : {}),
     async provision(n) {
       const t0 = performance.now();
       // Provisioning is not measured: on SQLite it runs with synchronous=OFF, then FULL is restored

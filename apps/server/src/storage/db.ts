@@ -4,6 +4,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
+import { DiskWaits } from './disk-waits.ts';
 import { migrate } from './migrations.ts';
 import { type WalFlush, walFlusher } from './wal-flush.ts';
 import type { Database } from './schema.ts';
@@ -19,6 +20,8 @@ export interface Db {
    * holding Kysely's connection (`kysely.connection().execute(...)`), as caseRepository does.
    */
   readonly sqlite?: SQLite.Database;
+  /** SQLite only: how long acknowledgements waited on the disk (disk-waits.ts). */
+  readonly diskWaits?: DiskWaits;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ export function onClose(kysely: Kysely<Database>, fn: () => Promise<void>): void
 function startCheckpointer(
   sqlite: SQLite.Database,
   o: { intervalMs?: number; resetFrames?: number; resetMs?: number } = {},
+  waits?: DiskWaits,
 ): { close(): Promise<void>; hold(): Promise<void> | null } {
   const workerData = { file: sqlite.name, intervalMs: o.intervalMs ?? 250, resetFrames: o.resetFrames ?? 16384, resetMs: o.resetMs ?? 2000 };
   const worker = new Worker(new URL('./sqlite-checkpointer.mjs', import.meta.url), { workerData });
@@ -56,7 +60,9 @@ function startCheckpointer(
   let exited = false;
   let closing = false;
   let held: { promise: Promise<void>; release: () => void } | null = null;
+  let heldSince = 0;
   const release = (): void => {
+    if (held) waits?.held(performance.now() - heldSince);
     held?.release();
     held = null;
   };
@@ -75,6 +81,7 @@ function startCheckpointer(
           done();
         },
       };
+      heldSince = performance.now();
       // Writes are synchronous: none is under way while this runs, so the copy can start.
       worker.postMessage('held');
     } else if (m.t === 'release') release();
@@ -160,6 +167,7 @@ export async function openDb(opts: {
   let kysely: Kysely<Database>;
   let engine: Engine;
   let native: SQLite.Database | undefined;
+  let diskWaits: DiskWaits | undefined;
   if (opts.databaseUrl) {
     engine = 'postgres';
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
@@ -183,11 +191,20 @@ export async function openDb(opts: {
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
     native = sqlite;
     nativeConnections.set(kysely, sqlite);
-    const checkpointer = startCheckpointer(sqlite, opts.checkpoint);
+    diskWaits = new DiskWaits();
+    const checkpointer = startCheckpointer(sqlite, opts.checkpoint, diskWaits);
     writeHolds.set(kysely, () => checkpointer.hold());
     onClose(kysely, () => checkpointer.close());
     const wal = walFlusher(file);
-    walFlushes.set(kysely, wal.flush);
+    const waits = diskWaits;
+    // Called right after a batch's COMMIT: until it resolves is that batch's wait on the disk.
+    walFlushes.set(kysely, () => {
+      const t0 = performance.now();
+      const done = (): void => waits.flushed(performance.now() - t0);
+      const p = wal.flush();
+      p.then(done, done);
+      return p;
+    });
     onClose(kysely, () => wal.close());
   }
   await migrate(kysely as unknown as Kysely<unknown>);
@@ -196,6 +213,7 @@ export async function openDb(opts: {
     kysely,
     engine,
     sqlite: native,
+    diskWaits,
     async close() {
       for (const fn of closers.get(k) ?? []) await fn();
       await k.destroy();

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JOINT } from '@caucus/domain';
 import { caseRepository } from '../../src/storage/case.repository.ts';
 import { openDb, type Db } from '../../src/storage/db.ts';
+import type { DiskWaitSummary } from '../../src/storage/disk-waits.ts';
 import { cmd, openCase } from './case-driver.ts';
 
 /**
@@ -54,8 +55,8 @@ describe('SQLite checkpoints', () => {
   });
 
   it('under a steady stream of commits the WAL is started over now and then, instead of growing as long as the writes go on', async () => {
-    /** The WAL's size after ~1.5 s of commits through the commit writer, one every few ms. */
-    const walAfterSteadyWrites = async (resetFrames: number): Promise<number> => {
+    /** The WAL's size after ~1.5 s of commits through the commit writer, one every few ms, and the store's waits on the disk. */
+    const walAfterSteadyWrites = async (resetFrames: number): Promise<{ size: number; waits: DiskWaitSummary | undefined }> => {
       const d = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-ckpt-'));
       const store = await openDb({ databaseUrl: null, dataDir: d, checkpoint: { intervalMs: 50, resetFrames, resetMs: 100 } });
       try {
@@ -69,7 +70,7 @@ describe('SQLite checkpoints', () => {
             for (let i = 0; Date.now() < until; i++) await c.driver.post(c.partyA, JOINT, `${i} ${'x'.repeat(3000)}`);
           }),
         );
-        return fs.statSync(path.join(d, 'caucus.sqlite-wal')).size;
+        return { size: fs.statSync(path.join(d, 'caucus.sqlite-wal')).size, waits: store.diskWaits?.summary() };
       } finally {
         await store.close();
         fs.rmSync(d, { recursive: true, force: true });
@@ -77,8 +78,17 @@ describe('SQLite checkpoints', () => {
     };
     const withResets = await walAfterSteadyWrites(100);
     const without = await walAfterSteadyWrites(Number.MAX_SAFE_INTEGER);
-    expect(without).toBeGreaterThan(2_000_000); // the writes did fill a WAL
-    expect(withResets).toBeLessThan(without / 2); // measured: a quarter or less
+    expect(without.size).toBeGreaterThan(2_000_000); // the writes did fill a WAL
+    expect(withResets.size).toBeLessThan(without.size / 2); // measured: a quarter or less
+    // What the acknowledgements waited for is counted: every batch's flush, and the holds
+    // that started the WAL over (none where it never is), each bounded.
+    const w = withResets.waits;
+    expect(w?.flushes).toBeGreaterThan(50);
+    expect(w?.flushP50).toBeGreaterThan(0);
+    expect(w?.flushP99).toBeGreaterThanOrEqual(w?.flushP50 ?? Infinity);
+    expect(w?.holds).toBeGreaterThan(0);
+    expect(w?.heldMs).toBeLessThanOrEqual((w?.holds ?? 0) * 100); // 25 ms at most, and a late timer
+    expect(without.waits?.holds).toBe(0);
   });
 
   it('closing the store stops the thread and leaves a database that opens again with every row', async () => {
