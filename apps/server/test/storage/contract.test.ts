@@ -491,6 +491,19 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
         expect((await cases.readStream('q-1', MEDIATORS, 0, 10)).filter((e) => e.type === 'message.posted')).toEqual([]);
       });
 
+      it('two commands of one case that both change its state share a batch: the state stored is the last one', async () => {
+        const c = await started('q-2');
+        const p1 = c.driver.plan(c.lead, cmd('start-separate', { sideId: c.sideA, purpose: null }));
+        c.driver.adopt(p1, undefined);
+        const p2 = c.driver.plan(c.lead, cmd('move-mediator', { sideId: c.sideB }));
+        c.driver.adopt(p2, undefined);
+        const p3 = c.driver.plan(c.partyA, cmd('post-message', { stream: caucusStream(c.sideA), body: 'while the mediator is with B', label: null }));
+        const out = await commitMany([p1.input, p2.input, p3.input]);
+        c.driver.adopt(p3, receiptOf(out[2]).audit);
+        await expectSound('q-2', c.driver);
+        expect((await cases.load('q-2'))?.state.session.mediatorRoom).toBe(c.sideB);
+      });
+
       it("a case's creation and the commands decided on top of it can share a batch", async () => {
         const captured: CommitInput[] = [];
         const planOnly: CaseStore = { ...cases, commit: (input) => Promise.resolve(void captured.push(input)) };
