@@ -69,7 +69,7 @@ export function sqlWriter(db: Kysely<Database>, placeholders: Placeholders): (pl
     }
   }
 
-  /** Statement texts of the one-statement path, by their row counts (a few hundred shapes at most in practice; capped). */
+  /** Statement texts of the one-statement path, by their row counts (capped: see below). */
   const oneTexts = new Map<string, string>();
 
   /**
@@ -104,8 +104,13 @@ export function sqlWriter(db: Kysely<Database>, placeholders: Placeholders): (pl
       if (rows.items.length > 0) parts.push(`"items" AS (${insertSql('items', rows.items.length)})`);
       if (rows.idempotency.length > 0) parts.push(`"records" AS (${insertSql('idempotency', rows.idempotency.length)})`);
       let n = 0;
-      text = `WITH ${parts.join(', ')} SELECT CAST(CASE WHEN count(*) = ${claims.length} THEN '1' ELSE '${CONFLICT_TEXT}' END AS INTEGER) AS "ok" FROM "claimed"`.replace(/\?/g, () => `$${++n}`);
-      if (oneTexts.size >= 1000) oneTexts.clear();
+      // Numbered before the check is added, so that nothing in the check can be taken for a
+      // placeholder. In which order PostgreSQL runs the CTEs does not matter: the statement
+      // stands or falls as a whole, and the claims are what locks the case rows.
+      const numbered = `WITH ${parts.join(', ')}`.replace(/\?/g, () => `$${++n}`);
+      text = `${numbered} SELECT CAST(CASE WHEN count(*) = ${claims.length} THEN '1' ELSE '${CONFLICT_TEXT}' END AS INTEGER) AS "ok" FROM "claimed"`;
+      // Texts run to tens of KB for large batches: a few dozen shapes are kept, the rest rebuilt (microseconds).
+      if (oneTexts.size >= 64) oneTexts.clear();
       oneTexts.set(key, text);
     }
     const values: SqlValue[] = claims.flat();
@@ -116,7 +121,8 @@ export function sqlWriter(db: Kysely<Database>, placeholders: Placeholders): (pl
     try {
       await db.executeQuery(CompiledQuery.raw(text, values));
     } catch (e) {
-      if (e instanceof Error && e.message.includes(CONFLICT_TEXT)) throw new VersionConflict('case changed concurrently');
+      // 22P02: the check's text did not convert to an integer, that is, a claim matched no row.
+      if (e instanceof Error && (e as { code?: string }).code === '22P02' && e.message.includes(CONFLICT_TEXT)) throw new VersionConflict('case changed concurrently');
       throw e;
     }
     return true;

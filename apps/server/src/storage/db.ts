@@ -176,6 +176,12 @@ export async function openDb(opts: {
     // dropped that client and the next query opens a new one; a query in flight fails on
     // its own and its caller reports it.
     pool.on('error', () => undefined);
+    // A failed statement (a version conflict is one, commit-sql.ts) is logged by PostgreSQL
+    // with its text; its values, which hold what people wrote, must not be (C10), whatever
+    // the server's log settings say. Queued on each new connection before any other query.
+    pool.on('connect', (client) => {
+      client.query('SET log_parameter_max_length_on_error = 0').catch(() => undefined);
+    });
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     engine = 'sqlite';

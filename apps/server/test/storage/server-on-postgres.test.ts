@@ -1,5 +1,7 @@
 import type { CaseView, EventView } from '@caucus/protocol';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDb } from '../../src/storage/db.ts';
 import { scenario, testServer, type TestServer } from '../harness.ts';
 import { type FreshDatabase, freshPostgresDatabase, postgresSkipReason, warnIfPostgresSkipped } from './pg.ts';
 
@@ -76,5 +78,21 @@ describe.skipIf(postgresSkipReason !== null)('the server on PostgreSQL', () => {
     const after = await again.get<Read>(`${base}/streams/caucus:${B.id}/events`);
     expect(after.status).toBe(200);
     expect(after.body.events).toEqual(own.body.events);
+  });
+
+  it('[C10] a failed statement is never logged with its values, whatever the database sets: they carry what people wrote', async () => {
+    if (!fresh) throw new Error('no database');
+    const name = new URL(fresh.url).pathname.slice(1);
+    const admin = await openDb({ databaseUrl: fresh.url, dataDir: '' });
+    await sql.raw(`ALTER DATABASE "${name}" SET log_parameter_max_length_on_error = 64`).execute(admin.kysely);
+    await admin.close();
+    const db = await openDb({ databaseUrl: fresh.url, dataDir: '' });
+    try {
+      // Several connections of the pool at once: each one is set as it opens.
+      const shown = await Promise.all([1, 2, 3].map(() => sql<{ v: string }>`SELECT current_setting('log_parameter_max_length_on_error') AS v, pg_sleep(0.05)`.execute(db.kysely)));
+      expect(shown.map((r) => r.rows[0]?.v)).toEqual(['0', '0', '0']);
+    } finally {
+      await db.close();
+    }
   });
 });
