@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../config.ts';
-import { randomIds, systemClock } from '../platform.ts';
+import { hashToken, newToken, randomIds, systemClock } from '../platform.ts';
 import { accountLink, createAccount } from '../services/accounts.ts';
 import { caseEngine } from '../services/case-engine.ts';
 import { DAY, offlinePublisher, type Services } from '../services/context.ts';
@@ -30,7 +30,12 @@ async function main(): Promise<void> {
   try {
     const mediator =
       (await svc.accounts.byEmail(DEMO_EMAIL)) ?? (await createAccount(svc, { email: DEMO_EMAIL, displayName: 'Demo Mediator', role: 'mediator', password: null }));
-    const principal = { kind: 'account' as const, account: mediator, sessionHash: 'cli' };
+    // The case is created as the mediator would create it, through a session of theirs (a
+    // command's access is confirmed in the store, C7): one for this run only, ended below.
+    const sessionHash = hashToken(newToken(32));
+    const now = systemClock.now();
+    await svc.accounts.createSession({ idHash: sessionHash, accountId: mediator.id, participantId: null, caseId: null, expiresAt: now + 60_000 }, now);
+    const principal = { kind: 'account' as const, account: mediator, sessionHash };
     const created = await createCase(
       svc,
       caseEngine(svc),
@@ -48,7 +53,7 @@ async function main(): Promise<void> {
         observers: [],
       },
       null,
-    );
+    ).finally(() => svc.accounts.endSession(sessionHash, systemClock.now()));
     const [a, b] = created.invitations;
     const out = [
       `Sample case created: ${created.case.title}`,
