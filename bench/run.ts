@@ -256,6 +256,9 @@ interface Row {
   serverCpuPct: number[];
   genCpuPct: number[];
   offered: number;
+  /** The fixed-rate phase: the server's CPU over it (% of one core) and per delivery. */
+  fixedCpuPct: number[];
+  fixedCpuUs: number[];
   latDps: number[];
   lat: Histogram;
   ack: Histogram;
@@ -284,6 +287,8 @@ for (const n of scales)
       serverCpuPct: rs.map((r) => (r.sat.server.cpuUs / 1000 / r.sat.server.wallMs) * 100),
       genCpuPct: rs.map((r) => r.sat.genCpuPct),
       offered: median(rs.map((r) => r.lat.offered)),
+      fixedCpuPct: rs.map((r) => (r.lat.server.cpuUs / 1000 / r.lat.server.wallMs) * 100),
+      fixedCpuUs: rs.map((r) => cpuPer(r.lat)),
       latDps: rs.map((r) => dps(r.lat)),
       lat: rs.reduce((h, r) => h.merge(r.lat.latency), new Histogram()),
       ack: rs.reduce((h, r) => h.merge(r.lat.ack), new Histogram()),
@@ -300,7 +305,7 @@ for (const n of scales)
     });
   }
 
-const header = ['server', 'cases', 'deliv/s @sat', 'srv µs/deliv', 'srv CPU%', 'gen CPU%', 'offered msg/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'ack p50', 'ack p99', 'move p50', 'move p99', 'ELD p99', 'disk p99', 'held ms', 'KB/conn heap', 'KB/conn RSS', 'lost'];
+const header = ['server', 'cases', 'deliv/s @sat', 'srv µs/deliv', 'srv CPU%', 'gen CPU%', 'offered msg/s', 'CPU% @offered', 'µs/deliv @offered', 'p50 ms', 'p99 ms', 'p99.9 ms', 'ack p50', 'ack p99', 'move p50', 'move p99', 'ELD p99', 'disk p99', 'held ms', 'KB/conn heap', 'KB/conn RSS', 'lost'];
 const table: string[][] = rows.map((r) => [
   r.kind,
   String(r.cases),
@@ -309,6 +314,8 @@ const table: string[][] = rows.map((r) => [
   num(median(r.serverCpuPct)),
   num(median(r.genCpuPct)),
   num(r.offered),
+  num(median(r.fixedCpuPct)),
+  num(median(r.fixedCpuUs), 1),
   ms(r.lat.quantile(0.5)),
   ms(r.lat.quantile(0.99)),
   ms(r.lat.quantile(0.999)),
