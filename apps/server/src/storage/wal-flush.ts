@@ -28,19 +28,27 @@ export class FlushFailed extends StoreFailed {}
 export function walFlusher(databaseFile: string): { readonly flush: WalFlush; close(): Promise<void> } {
   const file = `${databaseFile}-wal`;
   let fd: number | null = null;
+  /** The inode `fd` names (a descriptor never changes file, so this is read once, at open). */
+  let fdIno = -1;
   let failed: Error | null = null;
   let inFlight: Promise<void> = Promise.resolve();
 
   const open = (): number => {
-    if (fd !== null && fs.fstatSync(fd).ino === fs.statSync(file).ino) return fd;
+    if (fd !== null && fdIno === fs.statSync(file).ino) return fd;
     if (fd !== null) fs.closeSync(fd);
     fd = null;
     const opened = fs.openSync(file, 'r');
-    const dir = fs.openSync(path.dirname(file), 'r');
     try {
-      fs.fsyncSync(dir);
-    } finally {
-      fs.closeSync(dir);
+      fdIno = fs.fstatSync(opened).ino;
+      const dir = fs.openSync(path.dirname(file), 'r');
+      try {
+        fs.fsyncSync(dir);
+      } finally {
+        fs.closeSync(dir);
+      }
+    } catch (e) {
+      fs.closeSync(opened);
+      throw e;
     }
     return (fd = opened);
   };

@@ -206,9 +206,21 @@ describe('SQLite durability', () => {
     // The WAL replaced by another file of the same name: the next flush goes to the new one.
     fs.rmSync(`${file}-wal`);
     fs.writeFileSync(`${file}-wal`, 'second');
-    await w.flush();
-    // Flushes asked for while one runs share the next one: five asks, two fdatasyncs.
     const real = fs.fdatasync;
+    const flushed: number[] = [];
+    (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = ((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
+      flushed.push(fs.fstatSync(fd).ino);
+      real(fd, cb);
+    }) as typeof fs.fdatasync;
+    try {
+      await w.flush();
+      await w.flush();
+    } finally {
+      (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = real;
+    }
+    const now = fs.statSync(`${file}-wal`).ino;
+    expect(flushed).toEqual([now, now]);
+    // Flushes asked for while one runs share the next one: five asks, two fdatasyncs.
     let calls = 0;
     (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = ((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
       calls += 1;
