@@ -1,7 +1,7 @@
 import type { CaseView, EventView } from '@caucus/protocol';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_COLUMNS } from '../src/storage/case.repository.ts';
-import { scenarioPerTest, type Scenario, type TestServer } from './harness.ts';
+import { join, scenarioPerTest, type Scenario, type TestServer } from './harness.ts';
 
 let server: TestServer;
 let s: Scenario;
@@ -105,5 +105,35 @@ describe('a mediation over real HTTP and WebSockets', () => {
     expect(v.body.length).toBeGreaterThan(10);
     const rows = await server.db.kysely.selectFrom('events').select(AUDIT_COLUMNS).select('data').execute();
     expect(JSON.stringify(rows)).not.toContain('particular sentence');
+  });
+
+  it("the mediator's list says where each personal link stands, a revoked one also after its holder had joined", async () => {
+    type Status = { participantId: string; status: string };
+    const statusOf = async (pid: string): Promise<string | undefined> => {
+      const r = await s.mediator.get<Status[]>(`${base()}/invitations`);
+      expect(r.status).toBe(200);
+      return r.body.find((x) => x.participantId === pid)?.status;
+    };
+    const added = await s.mediator.post<Cmd>(`${base()}/participants`, { role: 'party', sideId: s.sides[0]!.id, displayName: 'Nia New' });
+    const pid = added.body.created[0]!.id;
+    expect(await statusOf(pid)).toBe('none');
+    const first = await s.mediator.post<{ url: string }>(`${base()}/participants/${pid}/invitation`);
+    expect(await statusOf(pid)).toBe('pending');
+    const nia = await join(server, first.body.url, false);
+    expect(await statusOf(pid)).toBe('joined');
+    const ag = await nia.browser.get<{ hash: string }>(`${base()}/agreement`);
+    expect((await nia.browser.post(`${base()}/agreement/accept`, { agreementHash: ag.body.hash })).status).toBe(200);
+    expect(await statusOf(pid)).toBe('accepted');
+    // Revoked after she joined: she is signed out, and the list says so (not 'accepted').
+    expect((await s.mediator.del(`${base()}/participants/${pid}/invitation`)).status).toBe(204);
+    expect(await statusOf(pid)).toBe('revoked');
+    expect((await nia.browser.get(base())).status).toBe(401);
+    // A new link: she has accepted the agreement before, and is invited to come back.
+    const again = await s.mediator.post<{ url: string }>(`${base()}/participants/${pid}/invitation`);
+    expect(again.status).toBe(201);
+    expect(await statusOf(pid)).toBe('pending');
+    const back = await join(server, again.body.url, false);
+    expect(await statusOf(pid)).toBe('accepted');
+    expect((await back.browser.get(base())).status).toBe(200);
   });
 });

@@ -71,11 +71,12 @@ export async function invitationStatuses(
     .filter((p) => p.role !== 'mediator' && !p.removed)
     .map((p) => {
       const latest = rows.filter((r) => r.participantId === p.id).at(-1);
-      let status: InvitationStatus = 'none';
-      if (p.acceptedAt !== null) status = 'accepted';
-      else if (!latest) status = 'none';
+      // Where the latest link stands, first: a revoked one signed its holder out even after
+      // they had joined, and a new link is waiting to be opened even by someone who had.
+      let status: InvitationStatus;
+      if (!latest) status = p.acceptedAt !== null ? 'accepted' : 'none';
       else if (latest.revokedAt !== null) status = 'revoked';
-      else if (latest.redeemedAt !== null) status = 'joined';
+      else if (latest.redeemedAt !== null) status = p.acceptedAt !== null ? 'accepted' : 'joined';
       else if (latest.expiresAt <= now) status = 'expired';
       else status = 'pending';
       return { participantId: p.id, status, expiresAt: latest?.expiresAt ?? null };
