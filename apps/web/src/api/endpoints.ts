@@ -63,6 +63,7 @@ export const endpoints = {
   reissue: (caseId: string, participantId: string) =>
     api('POST', `/api/v1/cases/${enc(caseId)}/participants/${enc(participantId)}/invitation`, { body: {}, schema: InvitationLink }),
   revoke: (caseId: string, participantId: string) => api<undefined>('DELETE', `/api/v1/cases/${enc(caseId)}/participants/${enc(participantId)}/invitation`),
+  remove: (caseId: string, participantId: string) => api('DELETE', `/api/v1/cases/${enc(caseId)}/participants/${enc(participantId)}`, { schema: CommandResult }),
   timeBalance: (caseId: string) => api('GET', `/api/v1/cases/${enc(caseId)}/time-balance`, { schema: TimeBalance }),
 
   accounts: () => api('GET', '/api/v1/admin/accounts', { schema: z.array(Account) }),

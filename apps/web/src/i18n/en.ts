@@ -306,6 +306,9 @@ export const en = {
   'people.revoke': 'Revoke',
   'people.revokeFor': 'Revoke the link of {name}',
   'people.revokeConfirm': 'Revoke the link of {name}? They will be signed out at once and need a new link to come back.',
+  'people.remove': 'Remove',
+  'people.removeFor': 'Remove {name} from the case',
+  'people.removeConfirm': 'Remove {name} from the case? They lose access at once, on every device. What they wrote stays in the case.',
 
   'invite.pending': 'Invited',
   'invite.joined': 'Opened link',

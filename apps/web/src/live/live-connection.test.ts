@@ -198,6 +198,35 @@ describe('live connection: resume, dedupe, back-off', () => {
     expect(r.timers.filter((t) => t.ms !== 20_000)).toEqual([]);
   });
 
+  it('forgets the case when access has ended: no view, rooms, messages or presence are kept', async () => {
+    const r = rig(false);
+    r.conn.start();
+    const s = r.sockets[0]!;
+    s.open();
+    s.push({ t: 'hello', v: 1, view: viewFor(partyA) });
+    s.push({ t: 'event', event: msg('joint', 1, 'said before the removal') });
+    s.push({ t: 'presence', stream: 'joint', online: [partyA.participantId] });
+    s.push({ t: 'caught-up', heads: { joint: 1 } });
+    expect(messagesOf(r.state(), 'joint')).toHaveLength(1);
+    s.drop(4000);
+    await flush();
+    expect(r.state()).toEqual({ ...emptyState, status: 'ended' });
+  });
+
+  it('keeps what it holds while it reconnects (access still stands)', async () => {
+    const r = rig(true);
+    r.conn.start();
+    const s = r.sockets[0]!;
+    s.open();
+    s.push({ t: 'hello', v: 1, view: viewFor(partyA) });
+    s.push({ t: 'event', event: msg('joint', 1, 'still here') });
+    s.drop(4000);
+    await flush();
+    expect(r.state().status).toBe('reconnecting');
+    expect(r.state().view).not.toBeNull();
+    expect(messagesOf(r.state(), 'joint')).toHaveLength(1);
+  });
+
   it('does not reconnect after a malformed-frame close (4400)', () => {
     const r = rig();
     r.conn.start();

@@ -1,7 +1,7 @@
 import { CloseCode, type LiveCommand, PROTOCOL_VERSION, ServerFrame, type ClientFrame } from '@caucus/protocol';
 import { ApiError, errorMessage } from '../api/client.ts';
 import { t } from '../i18n/index.ts';
-import { applyFrame, resumePositions, withStatus, type CaseState } from './case-state.ts';
+import { applyFrame, emptyState, resumePositions, withStatus, type CaseState } from './case-state.ts';
 
 /**
  * One WebSocket per case tab (docs/live-protocol.md). After each `hello` it resumes
@@ -204,7 +204,9 @@ export class LiveConnection {
         if (ok) this.scheduleRetry();
         else {
           this.failUnanswered();
-          this.state.set(withStatus(this.state.get(), 'ended'));
+          // Access has ended: nothing of the case stays on screen or in memory (the rooms,
+          // their messages, who is there), only the notice that says so.
+          this.state.set({ ...emptyState, status: 'ended' });
         }
       },
       () => this.scheduleRetry(), // offline: keep trying

@@ -59,6 +59,16 @@ export function PeoplePanel(props: { caseId: string; view: CaseView; state: Case
     });
   };
 
+  const remove = (pid: string, name: string) => {
+    if (!window.confirm(t('people.removeConfirm', { name }))) return;
+    void act.run(async () => {
+      await endpoints.remove(caseId, pid);
+      dropLink(caseId, pid);
+      setLinks(storedLinks(caseId));
+      setTick((n) => n + 1);
+    });
+  };
+
   const people = view.participants.filter((p) => !p.removed);
   return (
     <section className="panel" aria-labelledby="people-h">
@@ -91,6 +101,9 @@ export function PeoplePanel(props: { caseId: string; view: CaseView; state: Case
                       {t('people.revoke')}
                     </Button>
                   ) : null}
+                  <Button small variant="quiet" onClick={() => remove(p.id, p.displayName)} busy={act.busy} ariaLabel={t('people.removeFor', { name: p.displayName })}>
+                    {t('people.remove')}
+                  </Button>
                 </div>
               ) : null}
               {link && status?.status === 'pending' ? (

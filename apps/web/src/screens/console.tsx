@@ -65,8 +65,8 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
   if (!view)
     return (
       <Shell account={props.account} here="cases">
-        <ConnectionBanner status={state.status} />
-        {state.status === 'ended' ? <Notice kind="error">{t('console.noAccess')}</Notice> : <Loading />}
+        {/* Ended: the notice alone says so (the banner would repeat it). */}
+        {state.status === 'ended' ? <Notice kind="error">{t('console.noAccess')}</Notice> : <><ConnectionBanner status={state.status} /><Loading /></>}
       </Shell>
     );
 

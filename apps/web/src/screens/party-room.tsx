@@ -71,8 +71,8 @@ export function PartyRoom(props: { caseId: string; as: string }) {
   if (!view)
     return (
       <Shell>
-        <ConnectionBanner status={state.status} />
-        {state.status === 'ended' ? <Notice kind="error">{t('live.ended')}</Notice> : <Loading />}
+        {/* Ended: the notice alone says so (the banner would repeat it). */}
+        {state.status === 'ended' ? <Notice kind="error">{t('live.ended')}</Notice> : <><ConnectionBanner status={state.status} /><Loading /></>}
       </Shell>
     );
 

@@ -1,0 +1,70 @@
+import { expect, test } from 'vitest';
+import { createCase, join, login, mediatorAccount, say, seesMessage } from './flows.ts';
+import { DESKTOP, openTab, shot, unexpectedErrors, useJourney, type Tab } from './support.ts';
+
+/**
+ * When someone's access ends while they are in the room (the mediator revokes their link,
+ * or removes them from the case), their screen keeps nothing of the case: no conversation,
+ * no composer, no status, only the notice that their access has ended, also after a
+ * reload. The mediator's console goes on.
+ */
+const journey = useJourney();
+
+// The ended tabs' last requests and socket opens are refused (401/404): expected here.
+const REFUSED = [/Failed to load resource/, /401|404/, /WebSocket connection to .* failed/];
+
+/** What of the case a tab still shows once its access has ended: nothing but the notice. */
+async function showsOnlyTheEndedNotice(tab: Tab, said: string): Promise<void> {
+  const { page } = tab;
+  await page.getByText('Your access to this mediation has ended', { exact: false }).first().waitFor({ timeout: 15_000 });
+  expect(await page.getByRole('textbox').count()).toBe(0);
+  expect(await page.locator('.msg-body').count()).toBe(0);
+  expect(await page.getByTestId('party-status').count()).toBe(0);
+  expect(await page.locator('body').innerText()).not.toContain(said);
+}
+
+test('[C7] a party whose link is revoked, or who is removed, is left with the notice alone', async () => {
+  const { email, cookie } = await mediatorAccount(journey.server);
+  const { caseId, links } = await createCase(journey.server, cookie);
+  const m = await openTab(journey.browser, DESKTOP);
+  await login(m.page, journey.server, email);
+  await m.page.goto(`${journey.server.url}/cases/${caseId}`);
+  await m.page.getByRole('button', { name: 'Start the session' }).click();
+
+  const a = await openTab(journey.browser, DESKTOP);
+  await join(a, links['Ana Tenant'] ?? '');
+  const b = await openTab(journey.browser, DESKTOP);
+  await join(b, links['Ben Landlord'] ?? '');
+  await say(a.page, 'a1: said before the link was revoked');
+  await say(b.page, 'b1: said before the removal');
+  await seesMessage(m.page, 'b1: said before the removal');
+  await seesMessage(a.page, 'b1: said before the removal');
+
+  // The mediator revokes Ana's link: she is signed out at once.
+  const ana = m.page.locator('.person', { hasText: 'Ana Tenant' });
+  m.page.once('dialog', (d) => void d.accept());
+  await ana.getByRole('button', { name: 'Revoke the link of Ana Tenant' }).click();
+  await expect.poll(() => ana.innerText()).toContain('Revoked');
+  await showsOnlyTheEndedNotice(a, 'b1: said before the removal');
+  await shot(a.page, '50-access-ended');
+  await a.page.reload();
+  await showsOnlyTheEndedNotice(a, 'a1: said before the link was revoked');
+
+  // The mediator removes Ben from the case: his room empties, and he leaves the people list.
+  const ben = m.page.locator('.person', { hasText: 'Ben Landlord' });
+  m.page.once('dialog', (d) => {
+    expect(d.message()).toContain('Remove Ben Landlord from the case?');
+    void d.accept();
+  });
+  await ben.getByRole('button', { name: 'Remove Ben Landlord from the case' }).click();
+  await ben.waitFor({ state: 'detached' });
+  await showsOnlyTheEndedNotice(b, 'b1: said before the removal');
+
+  // The case goes on for the mediator, with what was said before.
+  await seesMessage(m.page, 'a1: said before the link was revoked');
+  await say(m.page, 'm1: after both left');
+  await shot(m.page, '51-console-after-removal');
+
+  expect(unexpectedErrors(m)).toEqual([]);
+  for (const tab of [a, b]) expect(unexpectedErrors(tab, REFUSED)).toEqual([]);
+});
