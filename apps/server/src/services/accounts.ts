@@ -1,7 +1,7 @@
 import { conflict, DomainError, notFound } from '@caucus/domain';
 import { hashPassword, hashToken, newToken, verifyPassword } from '../platform.ts';
 import { requireAccount, type Principal } from './access.ts';
-import { DAY, type Services } from './context.ts';
+import { DAY, durably, type Services } from './context.ts';
 import type { Account } from './ports.ts';
 
 export const ACCOUNT_SESSION_MS = 7 * DAY;
@@ -131,12 +131,12 @@ export async function adminListAccounts(svc: Services, principal: Principal | nu
 /** Administrators see the list of cases, never their content. */
 export async function adminListCases(svc: Services, principal: Principal | null) {
   requireAccount(principal, 'admin');
-  return svc.cases.allCases();
+  return durably(svc, svc.cases.allCases());
 }
 
 export async function myCases(svc: Services, principal: Principal | null) {
   const account = requireAccount(principal, 'mediator');
-  return svc.cases.casesOfAccount(account.id);
+  return durably(svc, svc.cases.casesOfAccount(account.id));
 }
 
 export const publicAccount = (a: Account) => ({

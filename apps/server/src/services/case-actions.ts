@@ -4,7 +4,7 @@ import { sha256 } from '../platform.ts';
 import { confirmSession, memberOf, type Principal, requestChecks } from './access.ts';
 import type { CaseEngine, Idempotency } from './case-engine.ts';
 import { caseViewFor } from './case-view.ts';
-import type { Services } from './context.ts';
+import { durably, type Services } from './context.ts';
 
 export interface Created {
   readonly id: string;
@@ -126,6 +126,6 @@ export async function caseTimeBalance(svc: Services, engine: CaseEngine, princip
 /** Verifies the case's content-free audit chain. */
 export async function verifyAudit(svc: Services, engine: CaseEngine, principal: Principal | null, caseId: string) {
   await requireMediatorOf(svc, engine, principal, caseId);
-  const { entries, head } = await svc.cases.audit(caseId);
+  const { entries, head } = await durably(svc, svc.cases.audit(caseId));
   return verifyChain(caseId, entries, head, sha256);
 }

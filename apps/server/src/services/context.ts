@@ -20,3 +20,15 @@ export const DAY = 24 * 60 * 60 * 1000;
  * between a check and a write.
  */
 export const offlinePublisher: Publisher = { publish: () => undefined, disconnect: () => undefined, accessMark: () => 0, accessLostSince: () => false };
+
+/**
+ * Rows read straight from the case store, answered only once they are on disk: SQLite's
+ * batches are committed before they are flushed, and an answer must not show what a crash
+ * could still take back (CaseStore.durable). Reads from the engine's state need none of
+ * this: it holds settled commands only.
+ */
+export async function durably<T>(svc: Pick<Services, 'cases'>, read: Promise<T>): Promise<T> {
+  const rows = await read;
+  await svc.cases.durable?.();
+  return rows;
+}

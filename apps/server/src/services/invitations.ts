@@ -2,7 +2,7 @@ import { DomainError, notFound } from '@caucus/domain';
 import { hashToken, newToken } from '../platform.ts';
 import { confirmSession, memberOf, type Principal, requestChecks } from './access.ts';
 import type { CaseEngine, Idempotency } from './case-engine.ts';
-import { DAY, type Services } from './context.ts';
+import { DAY, durably, type Services } from './context.ts';
 
 /** The token travels in the URL fragment, which browsers never send to a server or a proxy log. */
 export const invitationUrl = (publicUrl: string, token: string): string => `${publicUrl}/join#token=${token}`;
@@ -64,7 +64,7 @@ export async function invitationStatuses(
   if (!rec) throw notFound('No such case.');
   const me = memberOf(rec.state, principal);
   if (me.role !== 'mediator') throw new DomainError('forbidden', 'Only a mediator of this case can see invitations.');
-  const rows = await svc.cases.invitationsOf(caseId);
+  const rows = await durably(svc, svc.cases.invitationsOf(caseId));
   await confirmSession(svc, principal); // C7: nothing read after the session ended
   const now = svc.clock.now();
   return Object.values(rec.state.participants)

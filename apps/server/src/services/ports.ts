@@ -111,6 +111,14 @@ export interface CaseStore {
   readonly commitLanes?: number;
   /** The failure that stopped the store from taking writes (StoreFailed), or null: health checks report it. */
   failure?(): Error | null;
+  /**
+   * Resolves once every write committed so far is on disk. SQLite's commit writer COMMITs a
+   * batch first and flushes it after (commit-sqlite.ts), so a read between the two can see
+   * rows that a crash would take back: a read that answers with the store's rows (rather
+   * than the engine's settled state) awaits this after reading and before answering.
+   * Absent where a COMMIT is durable when it returns.
+   */
+  durable?(): Promise<void>;
   readStream(caseId: string, stream: string, after: number, limit: number): Promise<StoredEvent[]>;
   item(caseId: string, messageId: string): Promise<ItemMeta | null>;
   agreement(caseId: string): Promise<{ text: string; hash: string } | null>;

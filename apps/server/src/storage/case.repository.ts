@@ -66,10 +66,12 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
   const native = opts.writer === 'sql' ? undefined : nativeSqlite(db);
   let write: (plans: readonly CommitPlan[]) => Promise<void>;
   let failure: () => Error | null = () => null;
+  let durable: (() => Promise<void>) | undefined;
   let idempotentStatement: SQLite.Statement<[string, string], { request_hash: string; response: string }> | undefined;
   if (native) {
     const writeNow = sqliteWriter(native, opts.flushWal ?? nativeWalFlush(db), opts.onFailure);
     failure = () => writeNow.failure();
+    durable = () => writeNow.durable();
     // Holding Kysely's one connection while the synchronous transaction runs (see above), and
     // letting go of it before waiting for the flush to disk.
     const hold = nativeWriteHold(db);
@@ -184,6 +186,7 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     commitMany,
     commitLanes: opts.commitLanes ?? 1,
     failure: () => failure(),
+    ...(durable ? { durable } : {}),
 
     async readStream(caseId, stream, after, limit) {
       const rows = await db

@@ -29,7 +29,7 @@ export function sqliteWriter(
   sqlite: SQLite.Database,
   flush?: WalFlush,
   onFailure?: (e: FlushFailed) => void,
-): ((plans: readonly CommitPlan[]) => Promise<void>) & { failure(): FlushFailed | null } {
+): ((plans: readonly CommitPlan[]) => Promise<void>) & { failure(): FlushFailed | null; durable(): Promise<void> } {
   // Prepared on first use: the tables exist by then (openDb migrates before returning).
   let st: { claim: SQLite.Statement; state: SQLite.Statement; label: SQLite.Statement; endInvitation: SQLite.Statement; endSessions: SQLite.Statement; insert: Record<InsertTable, SQLite.Statement> } | null = null;
   const statements = (): NonNullable<typeof st> => {
@@ -88,6 +88,14 @@ export function sqliteWriter(
     st.run();
   };
 
+  /**
+   * The flush asked for after the latest COMMIT: flushes run one after another and each
+   * covers every frame written before it starts, so once this one has ended every batch
+   * committed so far is on disk (or the store has failed, and this rejects).
+   */
+  let lastFlush: Promise<void> = Promise.resolve();
+  const durable = (): Promise<void> => (failed ? Promise.reject(failed) : lastFlush);
+
   const write = (plans: readonly CommitPlan[]): Promise<void> => {
     if (failed) throw failed;
     // Inside an open transaction better-sqlite3 would nest this as a SAVEPOINT, and the
@@ -104,7 +112,9 @@ export function sqliteWriter(
     } finally {
       restore(level);
     }
-    return flush().catch(afterFlush);
+    const flushed = flush().catch(afterFlush);
+    lastFlush = flushed;
+    return flushed;
   };
-  return Object.assign(write, { failure: () => failed });
+  return Object.assign(write, { failure: () => failed, durable });
 }

@@ -99,6 +99,45 @@ describe('SQLite durability', () => {
     }
   });
 
+  it('[durability] durable() resolves only once every batch committed so far is flushed, and rejects after a failed flush', async () => {
+    const db = await openDb({ databaseUrl: null, dataDir: tempDir() });
+    try {
+      let hold = false;
+      let fail = false;
+      const held: (() => void)[] = [];
+      const store = caseRepository(db.kysely, {
+        flushWal: () => (fail ? Promise.reject(new Error('EIO')) : hold ? new Promise<void>((resolve) => held.push(resolve)) : Promise.resolve()),
+      });
+      const c = await openCase(store, { caseId: 'c-durable', leadAccount: 'acct-1' });
+      await c.driver.run(c.lead, cmd('start-session', {}));
+      await store.durable?.(); // nothing waiting: at once
+      hold = true;
+      const a = c.driver.plan(c.partyA, cmd('post-message', { stream: JOINT, body: 'committed, not yet flushed', label: null }));
+      const writing = store.commitMany?.([a.input]);
+      await new Promise((r) => setTimeout(r, 20));
+      // The rows are readable (committed to the WAL); durable() says they may not be on disk yet.
+      expect((await store.readStream('c-durable', JOINT, 0, 100)).some((e) => e.id === a.events[0]?.id)).toBe(true);
+      let onDisk = false;
+      const waiting = store.durable?.().then(() => (onDisk = true));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(onDisk).toBe(false);
+      expect(held).toHaveLength(1);
+      held.shift()?.();
+      await waiting;
+      expect(onDisk).toBe(true);
+      await writing;
+      c.driver.adopt(a, undefined);
+      // A failed flush: from then on nothing can be vouched for.
+      hold = false;
+      fail = true;
+      const b = c.driver.plan(c.partyB, cmd('post-message', { stream: JOINT, body: 'lost to EIO', label: null }));
+      expect((await store.commitMany?.([b.input]))?.[0]).toBeInstanceOf(FlushFailed);
+      await expect(store.durable?.()).rejects.toBeInstanceOf(FlushFailed);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('[durability] a batch is acknowledged only once its WAL flush has returned, and the connection stays at FULL', async () => {
     const db = await openDb({ databaseUrl: null, dataDir: tempDir() });
     try {
