@@ -21,7 +21,12 @@ async function showsOnlyTheEndedNotice(tab: Tab, said: string): Promise<void> {
   expect(await page.locator('.msg-body').count()).toBe(0);
   expect(await page.getByTestId('party-status').count()).toBe(0);
   expect(await page.locator('body').innerText()).not.toContain(said);
+  // Nor anywhere else in the browser: the tab's title, the start page's way back.
+  expect(await page.title()).toBe('Caucus');
+  expect(await page.evaluate(() => localStorage.getItem('caucus.sessions') ?? '')).not.toContain(caseIdOf(page.url()));
 }
+
+const caseIdOf = (url: string): string => decodeURIComponent(new URL(url).pathname.split('/')[2] ?? '');
 
 test('[C7] a party whose link is revoked, or who is removed, is left with the notice alone', async () => {
   const { email, cookie } = await mediatorAccount(journey.server);

@@ -1,7 +1,8 @@
 import type { CaseView, EventView } from '@caucus/protocol';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_COLUMNS } from '../src/storage/case.repository.ts';
-import { join, scenarioPerTest, type Scenario, type TestServer } from './harness.ts';
+import { adminBrowser } from './edges/support.ts';
+import { join, scenarioPerTest, type Res, type Scenario, type TestServer } from './harness.ts';
 
 let server: TestServer;
 let s: Scenario;
@@ -107,7 +108,40 @@ describe('a mediation over real HTTP and WebSockets', () => {
     expect(JSON.stringify(rows)).not.toContain('particular sentence');
   });
 
-  it("the mediator's list says where each personal link stands, a revoked one also after its holder had joined", async () => {
+  it('[durability] lists read from the store answer only once the flush under what they read has returned', async () => {
+    const cases = server.svc.cases as { durable?: () => Promise<void> };
+    expect(cases.durable).toBeTypeOf('function'); // the SQLite store
+    const real = cases.durable;
+    const admin = await adminBrowser(server);
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let asked = 0;
+    cases.durable = () => {
+      asked++;
+      return gate.then(() => real?.());
+    };
+    try {
+      const answered: string[] = [];
+      const track = (name: string, p: Promise<Res>) => p.then((r) => (answered.push(name), r));
+      const reads = [
+        track('invitations', s.mediator.get(`${base()}/invitations`)),
+        track('my cases', s.mediator.get('/api/v1/cases')),
+        track('all cases', admin.get('/api/v1/admin/cases')),
+        track('audit', s.mediator.get(`${base()}/audit/verify`)),
+      ];
+      await new Promise((r) => setTimeout(r, 100));
+      expect(answered).toEqual([]);
+      expect(asked).toBeGreaterThanOrEqual(4);
+      open();
+      for (const r of await Promise.all(reads)) expect(r.status).toBe(200);
+      expect(answered).toHaveLength(4);
+    } finally {
+      open();
+      cases.durable = real;
+    }
+  });
+
+  it("[C7] the mediator's list says where each personal link stands: revoked also after its holder had joined, joined while a spare link waits", async () => {
     type Status = { participantId: string; status: string };
     const statusOf = async (pid: string): Promise<string | undefined> => {
       const r = await s.mediator.get<Status[]>(`${base()}/invitations`);
@@ -124,11 +158,17 @@ describe('a mediation over real HTTP and WebSockets', () => {
     const ag = await nia.browser.get<{ hash: string }>(`${base()}/agreement`);
     expect((await nia.browser.post(`${base()}/agreement/accept`, { agreementHash: ag.body.hash })).status).toBe(200);
     expect(await statusOf(pid)).toBe('accepted');
-    // Revoked after she joined: she is signed out, and the list says so (not 'accepted').
+    // A new link while she is signed in: she stays in, and the list still says so.
+    const spare = await s.mediator.post<{ url: string }>(`${base()}/participants/${pid}/invitation`);
+    expect(spare.status).toBe(201);
+    expect(await statusOf(pid)).toBe('accepted');
+    expect((await nia.browser.get(base())).status).toBe(200);
+    // [C7] Revoked after she joined: she is signed out, and the list says so (not 'accepted').
     expect((await s.mediator.del(`${base()}/participants/${pid}/invitation`)).status).toBe(204);
     expect(await statusOf(pid)).toBe('revoked');
     expect((await nia.browser.get(base())).status).toBe(401);
-    // A new link: she has accepted the agreement before, and is invited to come back.
+    // A new link, in the same millisecond as the revocation (the test clock stands still):
+    // she has accepted the agreement before, is signed out, and is invited to come back.
     const again = await s.mediator.post<{ url: string }>(`${base()}/participants/${pid}/invitation`);
     expect(again.status).toBe(201);
     expect(await statusOf(pid)).toBe('pending');

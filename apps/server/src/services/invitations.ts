@@ -3,6 +3,7 @@ import { hashToken, newToken } from '../platform.ts';
 import { confirmSession, memberOf, type Principal, requestChecks } from './access.ts';
 import type { CaseEngine, Idempotency } from './case-engine.ts';
 import { DAY, durably, type Services } from './context.ts';
+import type { InvitationRow } from './ports.ts';
 
 /** The token travels in the URL fragment, which browsers never send to a server or a proxy log. */
 export const invitationUrl = (publicUrl: string, token: string): string => `${publicUrl}/join#token=${token}`;
@@ -65,22 +66,34 @@ export async function invitationStatuses(
   const me = memberOf(rec.state, principal);
   if (me.role !== 'mediator') throw new DomainError('forbidden', 'Only a mediator of this case can see invitations.');
   const rows = await durably(svc, svc.cases.invitationsOf(caseId));
-  await confirmSession(svc, principal); // C7: nothing read after the session ended
+  const members = Object.values(rec.state.participants).filter((p) => p.role !== 'mediator' && !p.removed);
   const now = svc.clock.now();
-  return Object.values(rec.state.participants)
-    .filter((p) => p.role !== 'mediator' && !p.removed)
-    .map((p) => {
-      const latest = rows.filter((r) => r.participantId === p.id).at(-1);
-      // Where the latest link stands, first: a revoked one signed its holder out even after
-      // they had joined, and a new link is waiting to be opened even by someone who had.
-      let status: InvitationStatus;
-      if (!latest) status = p.acceptedAt !== null ? 'accepted' : 'none';
-      else if (latest.revokedAt !== null) status = 'revoked';
-      else if (latest.redeemedAt !== null) status = p.acceptedAt !== null ? 'accepted' : 'joined';
-      else if (latest.expiresAt <= now) status = 'expired';
-      else status = 'pending';
-      return { participantId: p.id, status, expiresAt: latest?.expiresAt ?? null };
-    });
+  const signedIn = await durably(
+    svc,
+    svc.accounts.participantsSignedIn(
+      members.map((p) => p.id),
+      now,
+    ),
+  );
+  await confirmSession(svc, principal); // C7: nothing read after the session ended
+  return members.map((p) => {
+    const latest = rows.filter((r) => r.participantId === p.id).at(-1);
+    return { participantId: p.id, status: linkStatus(latest, p.acceptedAt !== null, signedIn.has(p.id), now), expiresAt: latest?.expiresAt ?? null };
+  });
+}
+
+/**
+ * Where someone stands, from their latest personal link, whether they accepted the
+ * agreement, and whether a session of theirs still stands. A revoked link signed them out
+ * (even after they had joined); a new link that is not opened yet leaves whoever is still
+ * signed in from an earlier one in ('accepted'), and anyone else invited ('pending').
+ */
+export function linkStatus(latest: InvitationRow | undefined, accepted: boolean, signedIn: boolean, now: number): InvitationStatus {
+  if (!latest) return accepted ? 'accepted' : 'none';
+  if (latest.revokedAt !== null) return 'revoked';
+  if (latest.redeemedAt !== null) return accepted ? 'accepted' : 'joined';
+  if (accepted && signedIn) return 'accepted';
+  return latest.expiresAt <= now ? 'expired' : 'pending';
 }
 
 const INVALID_LINK = 'This invitation link is not valid any more. Ask your mediator for a new one.';

@@ -173,6 +173,8 @@ export interface AccountStore {
   session(idHash: string, now: number): Promise<SessionRow | null>;
   /** Which of these sessions still stand (not ended, not expired): one query for many. */
   liveSessions(idHashes: readonly string[], now: number): Promise<Set<string>>;
+  /** Which of these case participants hold a session that still stands: one query for many. */
+  participantsSignedIn(participantIds: readonly string[], now: number): Promise<Set<string>>;
   endSession(idHash: string, now: number): Promise<void>;
   endSessionsOfAccount(accountId: string, now: number): Promise<void>;
   createToken(t: { tokenHash: string; accountId: string | null; purpose: 'setup' | 'sign-in'; now: number; expiresAt: number }): Promise<void>;

@@ -77,6 +77,22 @@ export function accountRepository(db: Kysely<Database>): AccountStore {
         .executeTakeFirst();
       return r ? { idHash: r.id_hash, accountId: r.account_id, participantId: r.participant_id, caseId: r.case_id, expiresAt: r.expires_at } : null;
     },
+    async participantsSignedIn(participantIds, now) {
+      const inNow = new Set<string>();
+      for (let i = 0; i < participantIds.length; i += 500) {
+        const rows = await db
+          .selectFrom('auth_sessions')
+          .select('participant_id')
+          .distinct()
+          .where('participant_id', 'in', participantIds.slice(i, i + 500))
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', now)
+          .execute();
+        for (const r of rows) if (r.participant_id !== null) inNow.add(r.participant_id);
+      }
+      return inNow;
+    },
+
     async liveSessions(idHashes, now) {
       const live = new Set<string>();
       for (let i = 0; i < idHashes.length; i += 500) {

@@ -270,7 +270,9 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
 
     async invitationsOf(caseId) {
       const rows = await db.selectFrom('invitations').selectAll().where('case_id', '=', caseId).orderBy('created_at').execute();
-      return rows.map(toInvitation);
+      // In the order they were issued. A re-issue ends the links before it at the very time
+      // it creates the new one, so within one millisecond an ended link came first.
+      return rows.map(toInvitation).sort((a, b) => a.createdAt - b.createdAt || Number(a.revokedAt === null) - Number(b.revokedAt === null));
     },
 
     async markRedeemed(tokenHash, at, session) {

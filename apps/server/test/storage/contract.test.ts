@@ -653,6 +653,13 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       expect(await accounts.session('h1', T0 + 4)).toBeNull();
       expect(await accounts.session('h3', T0 + 4)).not.toBeNull();
       expect(await accounts.session('h4', T0 + 4)).not.toBeNull();
+      // Participants with a session that stands: ended and expired ones do not count.
+      await accounts.createSession({ idHash: 'h5', accountId: null, participantId: 'p-2', caseId: 'c-1', expiresAt: T0 + HOUR }, T0);
+      await accounts.createSession({ idHash: 'h6', accountId: null, participantId: 'p-3', caseId: 'c-1', expiresAt: T0 + 10 }, T0);
+      await accounts.endSession('h5', T0 + 5);
+      expect([...(await accounts.participantsSignedIn(['p-1', 'p-2', 'p-3', 'p-none'], T0 + 10))]).toEqual(['p-1']);
+      expect((await accounts.participantsSignedIn(['p-3'], T0 + 9)).has('p-3')).toBe(true);
+      expect((await accounts.participantsSignedIn([], T0)).size).toBe(0);
       // Ending twice keeps the first revocation time.
       await accounts.endSession('h2', T0 + 9);
       const row = await db.kysely.selectFrom('auth_sessions').select('revoked_at').where('id_hash', '=', 'h2').executeTakeFirstOrThrow();

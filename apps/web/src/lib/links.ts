@@ -23,3 +23,8 @@ export function dropLink(caseId: string, participantId: string): void {
   delete all[participantId];
   sessionStorage.setItem(key(caseId), JSON.stringify(all));
 }
+
+/** Every link this tab keeps for the case (its holder's access to the case has ended). */
+export function dropLinks(caseId: string): void {
+  sessionStorage.removeItem(key(caseId));
+}

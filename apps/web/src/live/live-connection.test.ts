@@ -198,7 +198,7 @@ describe('live connection: resume, dedupe, back-off', () => {
     expect(r.timers.filter((t) => t.ms !== 20_000)).toEqual([]);
   });
 
-  it('forgets the case when access has ended: no view, rooms, messages or presence are kept', async () => {
+  it('[C7] forgets the case when access has ended: no view, rooms, messages or presence are kept', async () => {
     const r = rig(false);
     r.conn.start();
     const s = r.sockets[0]!;

@@ -1,6 +1,10 @@
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
 import { ApiError } from '../api/client.ts';
 import { endpoints } from '../api/endpoints.ts';
+import { t } from '../i18n/index.ts';
+import { setBaseTitle } from '../lib/alert.ts';
+import { dropLinks } from '../lib/links.ts';
+import { forgetSession } from '../lib/sessions.ts';
 import { clearFresh, emptyState, type CaseState } from './case-state.ts';
 import { LiveConnection, type SocketLike } from './live-connection.ts';
 
@@ -75,5 +79,13 @@ export function useLiveCase(caseId: string, as: string | null): LiveCase {
     return () => connection.stop();
   }, [connection]);
   const state = useSyncExternalStore(store.subscribe, store.get);
+  useEffect(() => {
+    if (state.status !== 'ended') return;
+    // Access has ended: no trace of the case stays in this browser either: not its way
+    // back from the start page, not the personal links this tab issued, not its title.
+    if (as) forgetSession(as);
+    dropLinks(caseId);
+    setBaseTitle(t('title.home'));
+  }, [state.status, caseId, as]);
   return { store, state, connection };
 }
