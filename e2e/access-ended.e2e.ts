@@ -1,12 +1,12 @@
 import { expect, test } from 'vitest';
-import { createCase, join, login, mediatorAccount, say, seesMessage } from './flows.ts';
+import { createCase, join, login, mediatorAccount, say, seesMessage, waitLive } from './flows.ts';
 import { DESKTOP, openTab, shot, unexpectedErrors, useJourney, type Tab } from './support.ts';
 
 /**
  * When someone's access ends while they are in the room (the mediator revokes their link,
  * or removes them from the case), their screen keeps nothing of the case: no conversation,
  * no composer, no status, only the notice that their access has ended, also after a
- * reload. The mediator's console goes on.
+ * reload. A new link brings a revoked party back. The mediator's console goes on.
  */
 const journey = useJourney();
 
@@ -55,6 +55,16 @@ test('[C7] a party whose link is revoked, or who is removed, is left with the no
   await a.page.reload();
   await showsOnlyTheEndedNotice(a, 'a1: said before the link was revoked');
 
+  // A new link brings her back (she accepted the agreement before); the console sees it
+  // without a reload.
+  await ana.getByRole('button', { name: 'New link for Ana Tenant' }).click();
+  await expect.poll(() => ana.locator('.link-text').innerText()).toMatch(/\/join#token=/);
+  const link = await ana.locator('.link-text').innerText();
+  await a.page.goto(link);
+  await waitLive(a.page);
+  await seesMessage(a.page, 'a1: said before the link was revoked');
+  await expect.poll(() => ana.innerText(), { timeout: 10_000 }).toContain('Joined');
+
   // The mediator removes Ben from the case: his room empties, and he leaves the people list.
   const ben = m.page.locator('.person', { hasText: 'Ben Landlord' });
   m.page.once('dialog', (d) => {
@@ -65,9 +75,10 @@ test('[C7] a party whose link is revoked, or who is removed, is left with the no
   await ben.waitFor({ state: 'detached' });
   await showsOnlyTheEndedNotice(b, 'b1: said before the removal');
 
-  // The case goes on for the mediator, with what was said before.
+  // The case goes on, with what was said before; Ana, back, reads what comes next.
   await seesMessage(m.page, 'a1: said before the link was revoked');
-  await say(m.page, 'm1: after both left');
+  await say(m.page, 'm1: after Ben left');
+  await seesMessage(a.page, 'm1: after Ben left');
   await shot(m.page, '51-console-after-removal');
 
   expect(unexpectedErrors(m)).toEqual([]);

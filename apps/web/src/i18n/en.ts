@@ -250,6 +250,7 @@ export const en = {
 
   'audience.joint': 'Everyone in the mediation can read this: {names}.',
   'audience.caucus': 'Private room of {side}. Only {names} and the mediators ({mediators}) can read this.',
+  'audience.caucusNobody': 'Private room of {side}. Nobody of that side is in the case now: only the mediators ({mediators}) can read this.',
   'audience.counsel': 'Representatives and mediators only: {names}.',
   'audience.mediators': 'Only the mediators of this case can read this: {names}.',
 
@@ -286,7 +287,7 @@ export const en = {
   'requests.acceptFor': 'Accept and go to {side}',
   'requests.later': 'Later',
   'requests.decline': 'Decline',
-  'requests.reply': 'Reply (optional)',
+  'requests.reply': 'Reply',
   'requests.replyHint': 'Sent with Later or Decline; only that side and the mediators read it.',
 
   'balance.title': 'Time with each side',

@@ -45,7 +45,9 @@ export function audienceSentence(view: CaseView, stream: string): string {
     case 'joint':
       return t('audience.joint', { names: names(people) });
     case 'caucus':
-      return t('audience.caucus', { side: sideName(view, info.sideId), names: names(others), mediators: names(mediators) });
+      return others.length > 0
+        ? t('audience.caucus', { side: sideName(view, info.sideId), names: names(others), mediators: names(mediators) })
+        : t('audience.caucusNobody', { side: sideName(view, info.sideId), mediators: names(mediators) });
     case 'counsel':
       return t('audience.counsel', { names: names(people) });
     case 'mediators':

@@ -74,6 +74,9 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
   const info = roomInfo(view, room);
   const phase = effectivePhase(view, sNow);
   const requests = caucusRequests(state);
+  // Who is connected: someone coming back on a new link changes no event the console sees,
+  // but their link's state changed, so the people panel reads the invitations again.
+  const online = [...new Set(Object.values(state.presence).flat())].sort().join(',');
   const refreshKey = `${view.session.phase}|${view.session.mediatorRoom ?? ''}|${view.session.since}|${view.participants.filter((p) => p.accepted).length}|${state.streams.mediators?.position ?? 0}`;
   const typing = isTyping(state, room, now).map((id) => nameOf(view, id));
   const send = (body: string, label: Label | null) => postMessage(live, caseId, room, body, label, null);
@@ -164,7 +167,7 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
           <SessionControls caseId={caseId} view={view} serverNow={sNow} />
           <RequestQueue caseId={caseId} view={view} requests={requests} />
           <TimeBalanceMeter caseId={caseId} view={view} refreshKey={refreshKey} />
-          <PeoplePanel caseId={caseId} view={view} state={state} refreshKey={refreshKey} />
+          <PeoplePanel caseId={caseId} view={view} state={state} refreshKey={`${refreshKey}|${online}`} />
         </div>
         {notesOpen ? <NotesDrawer caseId={caseId} view={view} state={state} onClose={() => setNotesOpen(false)} /> : null}
       </div>

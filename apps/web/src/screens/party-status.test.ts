@@ -40,4 +40,10 @@ describe('party status banner: who reads what I write, where is the mediator', (
     expect(audienceSentence(v, 'joint')).toMatch(/^Everyone in the mediation can read this: you, Ana,? and Ben\.$/);
     expect(suggestedRoom(v, 0)).toBe('caucus:sideBBBBB');
   });
+
+  it("mediator console: a side whose members were all removed is said to have nobody in it", () => {
+    const v = viewFor(mediatorMe, { phase: 'separate', mediatorRoom: 'sideBBBBB' });
+    const removed = { ...v, participants: v.participants.map((p) => (p.sideId === 'sideBBBBB' ? { ...p, removed: true } : p)) };
+    expect(audienceSentence(removed, 'caucus:sideBBBBB')).toBe('Private room of Landlord. Nobody of that side is in the case now: only the mediators (you) can read this.');
+  });
 });
