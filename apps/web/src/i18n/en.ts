@@ -104,7 +104,7 @@ export const en = {
   'party.audience.joint': 'Everyone in the mediation can read this',
   'party.audience.private': 'Only you, your side and the mediator',
   'party.where.joint': 'The mediator is here, in the joint room.',
-  'party.where.none': 'There is no live session right now. You can still write; the mediator will read it.',
+  'party.where.none': 'There is no live session right now. You can still write; what you write waits here for the session.',
   'party.where.paused': 'The session is paused since {time}. You can leave the mediator a message in your private room.',
   'party.where.reconvening': 'Everyone returns to the joint room in {countdown}.',
   'party.where.withYou': 'The mediator is with you, in your private room, since {time}.',
