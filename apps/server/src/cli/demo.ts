@@ -36,18 +36,20 @@ async function main(): Promise<void> {
     const now = systemClock.now();
     await svc.accounts.createSession({ idHash: sessionHash, accountId: mediator.id, participantId: null, caseId: null, expiresAt: now + 60_000 }, now);
     const principal = { kind: 'account' as const, account: mediator, sessionHash };
+    // Numbered, so that several sample cases can be told apart in the case list.
+    const n = (await svc.cases.casesOfAccount(mediator.id)).length + 1;
     const created = await createCase(
       svc,
       caseEngine(svc),
       principal,
       {
-        title: 'DEMO — Harbour Lane lease dispute (sample case)',
-        reference: `DEMO-${new Date().toISOString().slice(0, 10)}`,
+        title: `DEMO ${n} — Harbour Lane lease dispute (sample case)`,
+        reference: `DEMO-${n}-${new Date().toISOString().slice(0, 10)}`,
         regime: 'opt-in',
         settings: { requesterVisible: false, observersAllowed: false },
         sides: [
-          { name: 'Tenant (demo)', members: [{ role: 'party', displayName: 'Ana Tenant (demo)', email: null }] },
-          { name: 'Landlord (demo)', members: [{ role: 'party', displayName: 'Ben Landlord (demo)', email: null }] },
+          { name: 'Tenant', members: [{ role: 'party', displayName: 'Ana Tenant', email: null }] },
+          { name: 'Landlord', members: [{ role: 'party', displayName: 'Ben Landlord', email: null }] },
         ],
         coMediators: [],
         observers: [],

@@ -36,7 +36,10 @@ describe('npm run demo (the README\'s way to try a caucus)', () => {
       expect(mediator).toBeTruthy();
       const open = await db.kysely.selectFrom('auth_sessions').select('id_hash').where('account_id', '=', mediator?.id ?? '').where('revoked_at', 'is', null).execute();
       expect(open).toEqual([]);
-      expect((await db.kysely.selectFrom('cases').select('id').execute()).length).toBe(2);
+      // Told apart in the case list: numbered titles and references.
+      const cases = await db.kysely.selectFrom('cases').select(['title', 'reference']).orderBy('created_at').execute();
+      expect(cases.map((c) => c.title)).toEqual(['DEMO 1 — Harbour Lane lease dispute (sample case)', 'DEMO 2 — Harbour Lane lease dispute (sample case)']);
+      expect(new Set(cases.map((c) => c.reference)).size).toBe(2);
     } finally {
       await db.close();
     }
