@@ -177,8 +177,11 @@ test('[C1] three contexts: create, invite, joint, caucus, no leak to A, reconven
   await b.page.getByText('You told the mediator your side is ready to return.').waitFor();
   await expect.poll(() => mp.getByText(/Ready to return: Landlord/).count()).toBe(1);
 
-  // Time balance shows both sides.
+  // Time balance shows both sides, and the time with the side the mediator is with (A) keeps counting.
   await expect.poll(() => mp.locator('.balance tbody tr').count()).toBe(2);
+  const withA = () => mp.locator('.balance tbody tr', { hasText: 'Tenant' }).locator('td').first().innerText();
+  const shownFirst = await withA();
+  await expect.poll(withA, { timeout: 5000 }).not.toBe(shownFirst);
 
   // Reconvene with a countdown: both sides see it, then everyone is back in the joint room.
   expect(await a.page.getByRole('button', { name: 'Ready to return' }).count()).toBe(1);

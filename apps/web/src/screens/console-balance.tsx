@@ -3,10 +3,12 @@ import { useEffect, useState } from 'react';
 import { endpoints, type TimeBalance } from '../api/endpoints.ts';
 import { t } from '../i18n/index.ts';
 import { formatDuration } from '../lib/format.ts';
+import { useNow } from '../lib/hooks.ts';
 
 /** Minutes with each side in separate sessions: this session and in total (perceived partiality). */
 export function TimeBalanceMeter(props: { caseId: string; view: CaseView; refreshKey: string }) {
-  const [tb, setTb] = useState<TimeBalance | null>(null);
+  const [fetched, setFetched] = useState<{ tb: TimeBalance; at: number } | null>(null);
+  const now = useNow(1000);
   const [tick, setTick] = useState(0);
   useEffect(() => {
     const h = window.setInterval(() => setTick((n) => n + 1), 30_000);
@@ -15,7 +17,7 @@ export function TimeBalanceMeter(props: { caseId: string; view: CaseView; refres
   useEffect(() => {
     let live = true;
     endpoints.timeBalance(props.caseId).then(
-      (r) => live && setTb(r),
+      (r) => live && setFetched({ tb: r, at: Date.now() }),
       () => undefined,
     );
     return () => {
@@ -23,7 +25,13 @@ export function TimeBalanceMeter(props: { caseId: string; view: CaseView; refres
     };
   }, [props.caseId, props.refreshKey, tick]);
   const sides = props.view.sides;
-  const max = Math.max(1, ...sides.map((s) => tb?.total[s.id] ?? 0));
+  // Between two reads, the visit in progress keeps counting on screen (the server's figure
+  // plus the time since it was read), so the meter moves while the mediator is with a side.
+  const { phase, mediatorRoom } = props.view.session;
+  const running = phase === 'separate' && mediatorRoom !== null && fetched !== null ? Math.max(0, now - fetched.at) : 0;
+  const shown = (figure: 'thisSession' | 'total', sideId: string): number => (fetched?.tb[figure][sideId] ?? 0) + (sideId === mediatorRoom ? running : 0);
+  // Bars relative to the longer side, but never to less than a minute: a few seconds apart is no imbalance.
+  const max = Math.max(60_000, ...sides.map((s) => shown('total', s.id)));
   return (
     <section className="panel" aria-labelledby="balance-h">
       <h2 id="balance-h">{t('balance.title')}</h2>
@@ -37,7 +45,7 @@ export function TimeBalanceMeter(props: { caseId: string; view: CaseView; refres
         </thead>
         <tbody>
           {sides.map((s) => {
-            const total = tb?.total[s.id] ?? 0;
+            const total = shown('total', s.id);
             return (
               <tr key={s.id}>
                 <th scope="row">
@@ -46,7 +54,7 @@ export function TimeBalanceMeter(props: { caseId: string; view: CaseView; refres
                     <span style={{ width: `${Math.round((100 * total) / max)}%` }} />
                   </span>
                 </th>
-                <td>{formatDuration(tb?.thisSession[s.id] ?? 0, true)}</td>
+                <td>{formatDuration(shown('thisSession', s.id), true)}</td>
                 <td>{formatDuration(total, true)}</td>
               </tr>
             );
