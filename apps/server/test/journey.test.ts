@@ -2,7 +2,7 @@ import type { CaseView, EventView } from '@caucus/protocol';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_COLUMNS } from '../src/storage/case.repository.ts';
 import { adminBrowser } from './edges/support.ts';
-import { join, scenarioPerTest, type Res, type Scenario, type TestServer } from './harness.ts';
+import { join, sampleCase, scenarioPerTest, type Res, type Scenario, type TestServer } from './harness.ts';
 
 let server: TestServer;
 let s: Scenario;
@@ -106,6 +106,26 @@ describe('a mediation over real HTTP and WebSockets', () => {
     expect(v.body.length).toBeGreaterThan(10);
     const rows = await server.db.kysely.selectFrom('events').select(AUDIT_COLUMNS).select('data').execute();
     expect(JSON.stringify(rows)).not.toContain('particular sentence');
+  });
+
+  it('[C7] a co-mediator removed from a case no longer finds it among their cases, nor can open it', async () => {
+    const co = await server.mediator('cora@example.org', 'Cora Co');
+    const dir = await s.mediator.get<{ mediators: { id: string; displayName: string }[] }>('/api/v1/directory');
+    const coId = dir.body.mediators.find((m) => m.displayName === 'Cora Co')?.id;
+    expect(coId).toBeTruthy();
+    const made = await s.mediator.post<{ case: { id: string } }>('/api/v1/cases', sampleCase({ title: 'Shared case', coMediators: [coId!] }));
+    expect(made.status).toBe(201);
+    const url = `/api/v1/cases/${made.body.case.id}`;
+    const mine = async (b: typeof co) => (await b.get<{ id: string }[]>('/api/v1/cases')).body.map((c) => c.id);
+    expect(await mine(co)).toContain(made.body.case.id);
+    const view = await s.mediator.get<CaseView>(url);
+    const coPid = view.body.participants.find((p) => p.displayName === 'Cora Co')?.id ?? '';
+    expect(coPid).not.toBe('');
+    expect((await co.get(url)).status).toBe(403); // hers until she accepts the agreement: agreement_required
+    expect((await s.mediator.del(`${url}/participants/${coPid}`)).status).toBe(200);
+    expect(await mine(co)).not.toContain(made.body.case.id);
+    expect(await mine(s.mediator)).toContain(made.body.case.id);
+    expect((await co.get(url)).status).toBe(404);
   });
 
   it('[durability] lists read from the store answer only once the flush under what they read has returned', async () => {

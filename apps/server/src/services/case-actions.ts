@@ -52,7 +52,7 @@ export async function caseCommand(
       command.type === 'set-label'
         ? (state) => (state.id === caseId ? svc.cases.item(caseId, command.input.messageId) : Promise.resolve(null))
         : undefined,
-    extra: removing ? () => ({ endInvitationsOf: [removing], endSessionsOf: [removing] }) : undefined,
+    extra: removing ? () => ({ endInvitationsOf: [removing], endSessionsOf: [removing], leaveCaseOf: [removing] }) : undefined,
     afterCommit: removing ? () => svc.publisher.disconnect({ caseId, participantIds: [removing] }) : undefined,
     respond: (state, events) => ({
       created: events.flatMap((e) => {

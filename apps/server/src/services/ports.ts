@@ -58,6 +58,8 @@ export interface CommitInput {
   readonly endInvitationsOf?: readonly string[];
   /** Participants whose sessions end (C7). */
   readonly endSessionsOf?: readonly string[];
+  /** Participants who leave the case: a mediator's case is no longer among their account's cases. */
+  readonly leaveCaseOf?: readonly string[];
   readonly idempotency?: IdempotencyRecord;
 }
 

@@ -34,6 +34,8 @@ export interface CommitPlan {
   readonly invitations: readonly InvitationsTable[];
   /** These participants' sessions end (C7). */
   readonly endSessionsOf: readonly string[];
+  /** These participants leave the case (a removed mediator's account no longer lists it). */
+  readonly leaveCaseOf: readonly string[];
   readonly idempotency: IdempotencyTable | null;
   /** The time side writes (revocations) are stamped with. */
   readonly now: number;
@@ -129,6 +131,7 @@ export function planCommit(input: CommitInput, head: AuditHead): CommitPlan {
       redeemed_at: null,
     })),
     endSessionsOf: [...(input.endSessionsOf ?? [])],
+    leaveCaseOf: [...(input.leaveCaseOf ?? [])],
     idempotency: i ? { scope: i.scope, key: i.key, request_hash: i.requestHash, response: i.response, created_at: now } : null,
     now,
   };
@@ -252,6 +255,7 @@ export function claimManySql(rows: number): string {
 export const LABEL_SQL = 'UPDATE "items" SET "label" = ? WHERE "message_id" = ? AND "case_id" = ?';
 export const END_INVITATION_SQL = 'UPDATE "invitations" SET "revoked_at" = ? WHERE "case_id" = ? AND "participant_id" = ? AND "revoked_at" IS NULL';
 export const END_SESSIONS_SQL = 'UPDATE "auth_sessions" SET "revoked_at" = ? WHERE "participant_id" = ? AND "revoked_at" IS NULL';
+export const LEAVE_CASE_SQL = 'DELETE FROM "case_mediators" WHERE "case_id" = ? AND "participant_id" = ?';
 
 /** INSERT of `rows` rows into `table`, every column in COLUMNS order. */
 export function insertSql(table: InsertTable, rows = 1): string {

@@ -6,6 +6,7 @@ import {
   COLUMNS,
   END_INVITATION_SQL,
   END_SESSIONS_SQL,
+  LEAVE_CASE_SQL,
   type InsertTable,
   insertSql,
   insertsOf,
@@ -84,7 +85,7 @@ export function sqlWriter(db: Kysely<Database>, placeholders: Placeholders): (pl
   async function writeInOne(plans: readonly CommitPlan[]): Promise<boolean> {
     if (placeholders !== 'numbered') return false;
     for (const p of plans)
-      if (p.create || p.labels.length > 0 || p.endInvitationsOf.length > 0 || p.invitations.length > 0 || p.endSessionsOf.length > 0) return false;
+      if (p.create || p.labels.length > 0 || p.endInvitationsOf.length > 0 || p.invitations.length > 0 || p.endSessionsOf.length > 0 || p.leaveCaseOf.length > 0) return false;
     const claims = claimsOf(plans);
     // The last state written per case is the one that stands (UPDATE ... FROM takes one source row per target).
     const states = new Map<string, string>();
@@ -157,6 +158,7 @@ export function sqlWriter(db: Kysely<Database>, placeholders: Placeholders): (pl
       for (const p of plans) for (const participant of p.endInvitationsOf) await run(trx, 'end-invitation', () => END_INVITATION_SQL, [p.now, p.caseId, participant]);
       await insertMany(trx, 'invitations', rows.invitations);
       for (const p of plans) for (const participant of p.endSessionsOf) await run(trx, 'end-sessions', () => END_SESSIONS_SQL, [p.now, participant]);
+      for (const p of plans) for (const participant of p.leaveCaseOf) await run(trx, 'leave-case', () => LEAVE_CASE_SQL, [p.caseId, participant]);
       await insertMany(trx, 'idempotency', rows.idempotency);
     });
   };

@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { VersionConflict } from '../services/ports.ts';
 import { FlushFailed, type WalFlush } from './wal-flush.ts';
-import { claimValues, CLAIM_SQL, COLUMNS, END_INVITATION_SQL, END_SESSIONS_SQL, type InsertTable, insertSql, LABEL_SQL, STATE_SQL, valuesOf, type CommitPlan } from './commit-plan.ts';
+import { claimValues, CLAIM_SQL, COLUMNS, END_INVITATION_SQL, END_SESSIONS_SQL, type InsertTable, insertSql, LABEL_SQL, LEAVE_CASE_SQL, STATE_SQL, valuesOf, type CommitPlan } from './commit-plan.ts';
 
 /**
  * Writes plans on SQLite straight through better-sqlite3: statements prepared once, and the
@@ -31,12 +31,28 @@ export function sqliteWriter(
   onFailure?: (e: FlushFailed) => void,
 ): ((plans: readonly CommitPlan[]) => Promise<void>) & { failure(): FlushFailed | null; durable(): Promise<void> } {
   // Prepared on first use: the tables exist by then (openDb migrates before returning).
-  let st: { claim: SQLite.Statement; state: SQLite.Statement; label: SQLite.Statement; endInvitation: SQLite.Statement; endSessions: SQLite.Statement; insert: Record<InsertTable, SQLite.Statement> } | null = null;
+  let st: {
+    claim: SQLite.Statement;
+    state: SQLite.Statement;
+    label: SQLite.Statement;
+    endInvitation: SQLite.Statement;
+    endSessions: SQLite.Statement;
+    leaveCase: SQLite.Statement;
+    insert: Record<InsertTable, SQLite.Statement>;
+  } | null = null;
   const statements = (): NonNullable<typeof st> => {
     if (st) return st;
     const insert = {} as Record<InsertTable, SQLite.Statement>;
     for (const t of Object.keys(COLUMNS) as InsertTable[]) insert[t] = sqlite.prepare(insertSql(t));
-    st = { claim: sqlite.prepare(CLAIM_SQL), state: sqlite.prepare(STATE_SQL), label: sqlite.prepare(LABEL_SQL), endInvitation: sqlite.prepare(END_INVITATION_SQL), endSessions: sqlite.prepare(END_SESSIONS_SQL), insert };
+    st = {
+      claim: sqlite.prepare(CLAIM_SQL),
+      state: sqlite.prepare(STATE_SQL),
+      label: sqlite.prepare(LABEL_SQL),
+      endInvitation: sqlite.prepare(END_INVITATION_SQL),
+      endSessions: sqlite.prepare(END_SESSIONS_SQL),
+      leaveCase: sqlite.prepare(LEAVE_CASE_SQL),
+      insert,
+    };
     return st;
   };
 
@@ -59,6 +75,7 @@ export function sqliteWriter(
     for (const participant of p.endInvitationsOf) s.endInvitation.run(p.now, p.caseId, participant);
     for (const r of p.invitations) ins.invitations.run(valuesOf('invitations', r));
     for (const participant of p.endSessionsOf) s.endSessions.run(p.now, participant);
+    for (const participant of p.leaveCaseOf) s.leaveCase.run(p.caseId, participant);
     if (p.idempotency) ins.idempotency.run(valuesOf('idempotency', p.idempotency));
   };
 

@@ -346,6 +346,17 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       expect(row.revoked_at).toBe(T0 + 1000);
     });
 
+    it("leaveCaseOf takes a removed mediator's case off their account's list, in the same commit", async () => {
+      const c = await openCase(cases, { caseId: 'c-leave', leadAccount: 'acct-1', coAccount: 'acct-2' });
+      if (!c.co) throw new Error('co-mediator expected');
+      expect((await cases.casesOfAccount('acct-2')).map((x) => x.id)).toEqual(['c-leave']);
+      expect((await cases.allCases()).find((x) => x.id === 'c-leave')?.mediators).toBe(2);
+      await c.driver.run(c.lead, cmd('remove-participant', { participantId: c.co }), { extra: { leaveCaseOf: [c.co], endSessionsOf: [c.co] } });
+      expect(await cases.casesOfAccount('acct-2')).toEqual([]);
+      expect((await cases.casesOfAccount('acct-1')).map((x) => x.id)).toEqual(['c-leave']);
+      expect((await cases.allCases()).find((x) => x.id === 'c-leave')?.mediators).toBe(1);
+    });
+
     it('chains audit entries (verifyChain) and keeps the head in the cases row', async () => {
       const c = await openCase(cases, { caseId: 'c-audit', leadAccount: 'acct-1' });
       await c.driver.run(c.lead, cmd('start-session', {}));

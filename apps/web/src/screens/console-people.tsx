@@ -105,6 +105,12 @@ export function PeoplePanel(props: { caseId: string; view: CaseView; state: Case
                     {t('people.remove')}
                   </Button>
                 </div>
+              ) : !isMe ? (
+                <div className="actions person-actions">
+                  <Button small variant="quiet" onClick={() => remove(p.id, p.displayName)} busy={act.busy} ariaLabel={t('people.removeFor', { name: p.displayName })}>
+                    {t('people.remove')}
+                  </Button>
+                </div>
               ) : null}
               {link && status?.status === 'pending' ? (
                 <p className="link-text small" aria-label={t('people.linkFor', { name: p.displayName })}>
