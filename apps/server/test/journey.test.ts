@@ -122,7 +122,35 @@ describe('a mediation over real HTTP and WebSockets', () => {
     const coPid = view.body.participants.find((p) => p.displayName === 'Cora Co')?.id ?? '';
     expect(coPid).not.toBe('');
     expect((await co.get(url)).status).toBe(403); // hers until she accepts the agreement: agreement_required
-    expect((await s.mediator.del(`${url}/participants/${coPid}`)).status).toBe(200);
+    const ag = await co.get<{ hash: string }>(`${url}/agreement`);
+    expect((await co.post(`${url}/agreement/accept`, { agreementHash: ag.body.hash })).status).toBe(200);
+    expect((await co.get(url)).status).toBe(200);
+
+    // A read of hers under way while the lead removes her: it answers after the removal was
+    // acknowledged, so it answers as a request made after it would (her account's session
+    // is not ended by the removal; her place in the case is). Held at its session check,
+    // the second session lookup of the request (the first authenticates it).
+    const accounts = server.svc.accounts as { session: (h: string, now: number) => Promise<unknown> };
+    const realSession = accounts.session;
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    accounts.session = async (h, now) => {
+      calls++;
+      if (calls === 2) await held;
+      return realSession.call(accounts, h, now);
+    };
+    let inFlight: Promise<Res>;
+    try {
+      inFlight = co.get(`${url}/time-balance`);
+      while (calls < 2) await new Promise((r) => setTimeout(r, 5));
+      accounts.session = realSession; // the lead's removal goes through unheld
+      expect((await s.mediator.del(`${url}/participants/${coPid}`)).status).toBe(200);
+    } finally {
+      accounts.session = realSession;
+      release();
+    }
+    expect((await inFlight).status).toBe(404);
     expect(await mine(co)).not.toContain(made.body.case.id);
     expect(await mine(s.mediator)).toContain(made.body.case.id);
     expect((await co.get(url)).status).toBe(404);

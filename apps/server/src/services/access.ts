@@ -1,4 +1,5 @@
 import { activeMember, type CaseState, DomainError, notFound, type Participant } from '@caucus/domain';
+import type { CaseEngine } from './case-engine.ts';
 import type { Services } from './context.ts';
 import type { Account } from './ports.ts';
 
@@ -40,6 +41,26 @@ export function memberOf(state: CaseState, principal: Principal | null): Partici
 export async function confirmSession(svc: Pick<Services, 'accounts' | 'clock'>, principal: Principal | null): Promise<void> {
   if (!principal || !(await svc.accounts.session(principal.sessionHash, svc.clock.now())))
     throw new DomainError('unauthenticated', 'Sign in or open your personal invitation link.');
+}
+
+/**
+ * After a read of a case, before its answer leaves: the principal's session still stands
+ * (a revocation or sign-out ends it), and they are still admitted to the case as it stands
+ * now, in the engine's latest stored state (a mediator's removal ends no session of theirs,
+ * their session being their account's). A change acknowledged while the read ran is seen
+ * here, and the answer is what a request made after it would get (C7).
+ */
+export async function confirmAccess(
+  svc: Pick<Services, 'accounts' | 'clock'>,
+  engine: Pick<CaseEngine, 'cached' | 'load'>,
+  principal: Principal | null,
+  caseId: string,
+  admitted: (state: CaseState, principal: Principal | null) => Participant = memberOf,
+): Promise<void> {
+  await confirmSession(svc, principal);
+  const rec = engine.cached(caseId) ?? (await engine.load(caseId));
+  if (!rec) throw notFound('No such case.');
+  admitted(rec.state, principal);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { notFound } from '@caucus/domain';
 import type { CaseView } from '@caucus/protocol';
-import { participantOf, type Principal, requestChecks } from './access.ts';
+import { confirmAccess, participantOf, type Principal, requestChecks } from './access.ts';
 import type { CaseEngine } from './case-engine.ts';
 import { caseViewFor } from './case-view.ts';
 import type { Services } from './context.ts';
@@ -15,6 +15,7 @@ export async function readAgreement(svc: Services, engine: CaseEngine, principal
   const me = participantOf(rec.state, principal);
   const agreement = await svc.cases.agreement(caseId);
   if (!agreement) throw notFound('No such case.');
+  await confirmAccess(svc, engine, principal, caseId, participantOf); // C7
   const mediators = Object.values(rec.state.participants).filter((p) => p.role === 'mediator' && !p.removed);
   return {
     caseTitle: rec.state.title,

@@ -1,7 +1,7 @@
 import { type CaseState, type Command, notFound, positionOffset, timeBalance, verifyChain, DomainError } from '@caucus/domain';
 import type { CaseView } from '@caucus/protocol';
 import { sha256 } from '../platform.ts';
-import { confirmSession, memberOf, type Principal, requestChecks } from './access.ts';
+import { confirmAccess, memberOf, type Principal, requestChecks } from './access.ts';
 import type { CaseEngine, Idempotency } from './case-engine.ts';
 import { caseViewFor } from './case-view.ts';
 import { durably, type Services } from './context.ts';
@@ -97,7 +97,7 @@ export async function caseView(svc: Services, engine: CaseEngine, principal: Pri
   if (!rec) throw notFound('No such case.');
   const me = memberOf(rec.state, principal);
   const view = caseViewFor(rec.state, me.id, svc.clock.now());
-  await confirmSession(svc, principal); // C7: nothing read after a revocation
+  await confirmAccess(svc, engine, principal, caseId); // C7: nothing read after a revocation or removal
   return view;
 }
 
@@ -107,7 +107,7 @@ const requireMediatorOf = async (svc: Services, engine: CaseEngine, principal: P
   if (!rec) throw notFound('No such case.');
   const me = memberOf(rec.state, principal);
   if (me.role !== 'mediator') throw new DomainError('forbidden', 'Only a mediator of this case can see this.');
-  await confirmSession(svc, principal);
+  await confirmAccess(svc, engine, principal, caseId);
   return rec.state;
 };
 

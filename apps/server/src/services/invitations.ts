@@ -1,6 +1,6 @@
 import { DomainError, notFound } from '@caucus/domain';
 import { hashToken, newToken } from '../platform.ts';
-import { confirmSession, memberOf, type Principal, requestChecks } from './access.ts';
+import { confirmAccess, memberOf, type Principal, requestChecks } from './access.ts';
 import type { CaseEngine, Idempotency } from './case-engine.ts';
 import { DAY, durably, type Services } from './context.ts';
 import type { InvitationRow } from './ports.ts';
@@ -75,7 +75,7 @@ export async function invitationStatuses(
       now,
     ),
   );
-  await confirmSession(svc, principal); // C7: nothing read after the session ended
+  await confirmAccess(svc, engine, principal, caseId); // C7: nothing read after the session ended or they left
   return members.map((p) => {
     const latest = rows.filter((r) => r.participantId === p.id).at(-1);
     return { participantId: p.id, status: linkStatus(latest, p.acceptedAt !== null, signedIn.has(p.id), now), expiresAt: latest?.expiresAt ?? null };

@@ -1,7 +1,7 @@
 import { mayObserve, notFound, positionOffset } from '@caucus/domain';
 import type { EventView } from '@caucus/protocol';
 import type { Principal } from './access.ts';
-import { confirmSession, memberOf } from './access.ts';
+import { confirmAccess, memberOf } from './access.ts';
 import type { CaseEngine } from './case-engine.ts';
 import { eventView, mayObserveEvent } from './case-view.ts';
 import type { Services } from './context.ts';
@@ -22,7 +22,7 @@ export async function readStream(
   const events = await svc.cases.readStream(q.caseId, q.stream, q.after + offset, q.limit);
   // C7: read first, then confirm the session: what was read predates any revocation that
   // this check does not see.
-  await confirmSession(svc, principal);
+  await confirmAccess(svc, engine, principal, q.caseId);
   // Only what the engine knows to be stored: rows past its head may be written and not yet
   // on disk (the commit writer flushes after the COMMIT), or on disk and not yet published.
   const head = rec.state.heads[q.stream] ?? 0;

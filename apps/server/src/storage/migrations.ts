@@ -203,8 +203,25 @@ async function toLogLayout(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('cases').dropColumn('state').execute();
 }
 
+/**
+ * Mediators removed from a case before a removal also took the case off their account's
+ * list (`leaveCaseOf`) kept their `case_mediators` row: the case's title and reference
+ * still showed among their cases. Their rows go; a re-run deletes nothing more, so a crash
+ * half-way (SQLite runs migrations outside a transaction) is finished by the next start.
+ */
+const removedMediators: Migration = {
+  async up(db: Kysely<unknown>) {
+    const rows = await sql<{ case_id: string; state: string }>`SELECT case_id, state FROM case_states`.execute(db);
+    for (const r of rows.rows) {
+      const state = JSON.parse(r.state) as { participants?: Record<string, { role?: string; removed?: boolean }> };
+      for (const [participantId, p] of Object.entries(state.participants ?? {}))
+        if (p.role === 'mediator' && p.removed === true) await sql`DELETE FROM case_mediators WHERE case_id = ${r.case_id} AND participant_id = ${participantId}`.execute(db);
+    }
+  },
+};
+
 /** Every migration, in order. */
-export const MIGRATIONS = { '0001-initial': initial, '0002-log-layout': logLayout } as const;
+export const MIGRATIONS = { '0001-initial': initial, '0002-log-layout': logLayout, '0003-removed-mediators': removedMediators } as const;
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
 

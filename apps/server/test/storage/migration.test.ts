@@ -75,7 +75,7 @@ describe.each(ENGINES)('migration 0002 (log layout) on $name', (engine) => {
     // The next start runs 0002.
     const migrated: Db = await old.open();
     const m = migrated.kysely as unknown as Kysely<unknown>;
-    expect((await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(m)).rows.map((r) => r.name)).toEqual(['0001-initial', '0002-log-layout']);
+    expect((await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(m)).rows.map((r) => r.name)).toEqual(['0001-initial', '0002-log-layout', '0003-removed-mediators']);
     expect(await rowsOf(m, 'events', 'seq')).toEqual(events);
     expect(await rowsOf(m, 'items', 'message_id')).toEqual(items);
     for (const t of kept) expect(await rowsOf(m, t, '1'), t).toEqual(keptRows[t]);
@@ -94,5 +94,35 @@ describe.each(ENGINES)('migration 0002 (log layout) on $name', (engine) => {
     const after = await store.audit('c-old');
     expect(verifyChain('c-old', after.entries, after.head, sha256)).toEqual({ ok: true, length: events.length + 1 });
     expect(await store.load('c-old')).toEqual({ state: c.driver.state, version: c.driver.version, audit: c.driver.audit });
+  });
+});
+
+/** Mediators removed before a removal took the case off their list: 0003 takes it off. */
+describe.each(ENGINES)('migration 0003 (removed mediators) on $name', (engine) => {
+  const it = vitestIt.skipIf(engine.skip !== null);
+  const targets: StoreTarget[] = [];
+  afterEach(async () => {
+    for (const t of targets.splice(0)) await t.dispose();
+  });
+
+  it("takes the case off a removed mediator's list and leaves everyone else's", async () => {
+    const target = await engine.target();
+    targets.push(target);
+    const db = await target.open();
+    const cases = caseRepository(db.kysely);
+    const c = await openCase(cases, { caseId: 'c-co', leadAccount: 'acct-1', coAccount: 'acct-2' });
+    if (!c.co) throw new Error('co-mediator expected');
+    // Removed the way the code before leaveCaseOf did: the row stays.
+    await c.driver.run(c.lead, cmd('remove-participant', { participantId: c.co }), { extra: { endSessionsOf: [c.co] } });
+    await openCase(cases, { caseId: 'c-other', leadAccount: 'acct-3', coAccount: 'acct-2' });
+    expect((await cases.casesOfAccount('acct-2')).map((x) => x.id).sort()).toEqual(['c-co', 'c-other']);
+    const k = db.kysely as unknown as Kysely<unknown>;
+    await sql`DELETE FROM kysely_migration WHERE name = '0003-removed-mediators'`.execute(k);
+    await migrate(k);
+    expect((await cases.casesOfAccount('acct-2')).map((x) => x.id)).toEqual(['c-other']);
+    expect((await cases.casesOfAccount('acct-1')).map((x) => x.id)).toEqual(['c-co']);
+    expect((await cases.casesOfAccount('acct-3')).map((x) => x.id)).toEqual(['c-other']);
+    await migrate(k); // recorded: nothing runs again
+    expect((await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(k)).rows.map((r) => r.name)).toEqual(['0001-initial', '0002-log-layout', '0003-removed-mediators']);
   });
 });
