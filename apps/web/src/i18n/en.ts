@@ -103,6 +103,7 @@ export const en = {
 
   'party.audience.joint': 'Everyone in the mediation can read this',
   'party.audience.private': 'Only you, your side and the mediator',
+  'party.audience.named': '{who}: {names}',
   'party.where.joint': 'The mediator is here, in the joint room.',
   'party.where.none': 'There is no live session right now. You can still write; what you write waits here for the session.',
   'party.where.paused': 'The session is paused since {time}. You can leave the mediator a message in your private room.',

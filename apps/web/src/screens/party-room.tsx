@@ -142,7 +142,7 @@ export function PartyRoom(props: { caseId: string; as: string }) {
           {canWrite ? (
             <Composer
               key={onScreen}
-              audience={partyAudience(onScreen)}
+              audience={partyAudience(view, onScreen)}
               roomName={roomName}
               closedReason={jointClosed ? t('composer.jointClosed') : null}
               label={onScreen === mine ? { initial: labelFor, explain: view.regime === 'opt-in' ? t('label.explainOptIn') : t('label.explainOptOut') } : null}

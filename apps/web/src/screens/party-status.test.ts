@@ -8,14 +8,14 @@ const MIN = 60_000;
 describe('party status banner: who reads what I write, where is the mediator', () => {
   it('joint: everyone reads it, the mediator is here', () => {
     const s = partyStatus(viewFor(partyA), 'joint', 10_000);
-    expect(s.audience).toBe('Everyone in the mediation can read this');
+    expect(s.audience).toMatch(/^Everyone in the mediation can read this: you, Mia,? and Ben$/);
     expect(s.where).toBe('The mediator is here, in the joint room.');
   });
 
   it('own room with the mediator there', () => {
     const v = viewFor(partyA, { phase: 'separate', mediatorRoom: 'sideAAAAA' });
     const s = partyStatus(v, 'caucus:sideAAAAA', 10_000);
-    expect(s.audience).toBe('Only you, your side and the mediator');
+    expect(s.audience).toBe('Only you, your side and the mediator: you and Mia');
     expect(s.where).toMatch(/^The mediator is with you, in your private room, since /);
     expect(partyDefaultRoom(v, 10_000)).toBe('caucus:sideAAAAA');
   });
@@ -31,7 +31,7 @@ describe('party status banner: who reads what I write, where is the mediator', (
     const v = viewFor(partyA, { phase: 'reconvening', reconveneAt: 100_000 });
     expect(partyStatus(v, 'caucus:sideAAAAA', 100_000 - 95_000).where).toBe('Everyone returns to the joint room in 1:35.');
     expect(partyDefaultRoom(v, 100_000)).toBe('joint');
-    expect(partyStatus(v, 'joint', 100_000).audience).toBe('Everyone in the mediation can read this');
+    expect(partyStatus(v, 'joint', 100_000).audience).toMatch(/^Everyone in the mediation can read this: /);
   });
 
   it("mediator console: the audience banner names exactly who reads a side's room", () => {

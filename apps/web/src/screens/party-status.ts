@@ -1,7 +1,7 @@
 import type { CaseView } from '@caucus/protocol';
-import { t } from '../i18n/index.ts';
 import { formatCountdown, formatDuration, formatTime } from '../lib/format.ts';
-import { effectivePhase, sideName } from '../live/selectors.ts';
+import { locale, t } from '../i18n/index.ts';
+import { audienceOf, effectivePhase, sideName } from '../live/selectors.ts';
 
 /**
  * The party's status banner in plain words: who can read what I write now, and where
@@ -15,13 +15,22 @@ export interface PartyStatus {
   readonly where: string;
 }
 
-export const partyAudience = (stream: string): string => (stream === 'joint' ? t('party.audience.joint') : t('party.audience.private'));
+const list = new Intl.ListFormat(locale, { type: 'conjunction' });
+
+/** Who reads the room, in words and by name (the same people the mediator's banner names). */
+export function partyAudience(view: CaseView, stream: string): string {
+  const who = stream === 'joint' ? t('party.audience.joint') : t('party.audience.private');
+  const me = view.me.participantId;
+  const people = audienceOf(view, stream);
+  const names = [...people.filter((p) => p.id === me).map(() => t('msg.youLower')), ...people.filter((p) => p.id !== me).map((p) => p.displayName)];
+  return t('party.audience.named', { who, names: list.format(names) });
+}
 
 export function partyStatus(view: CaseView, onScreen: string, serverNow: number): PartyStatus {
   const phase = effectivePhase(view, serverNow);
   const { mediatorRoom, since, reconveneAt } = view.session;
   const mine = view.me.sideId;
-  const audience = partyAudience(onScreen);
+  const audience = partyAudience(view, onScreen);
   const elapsed = { time: formatTime(since), duration: formatDuration(serverNow - since) };
   switch (phase) {
     case 'joint':
