@@ -22,8 +22,9 @@ async function showsOnlyTheEndedNotice(tab: Tab, said: string): Promise<void> {
   expect(await page.getByTestId('party-status').count()).toBe(0);
   expect(await page.locator('body').innerText()).not.toContain(said);
   // Nor anywhere else in the browser: the tab's title, the start page's way back.
-  expect(await page.title()).toBe('Caucus');
-  expect(await page.evaluate(() => localStorage.getItem('caucus.sessions') ?? '')).not.toContain(caseIdOf(page.url()));
+  await expect.poll(() => page.title(), { timeout: 5000 }).toBe('Caucus');
+  const caseId = caseIdOf(page.url());
+  await expect.poll(() => page.evaluate(() => localStorage.getItem('caucus.sessions') ?? ''), { timeout: 5000 }).not.toContain(caseId);
 }
 
 const caseIdOf = (url: string): string => decodeURIComponent(new URL(url).pathname.split('/')[2] ?? '');
@@ -49,7 +50,7 @@ test('[C7] a party whose link is revoked, or who is removed, is left with the no
   const ana = m.page.locator('.person', { hasText: 'Ana Tenant' });
   m.page.once('dialog', (d) => void d.accept());
   await ana.getByRole('button', { name: 'Revoke the link of Ana Tenant' }).click();
-  await expect.poll(() => ana.innerText()).toContain('Revoked');
+  await expect.poll(() => ana.innerText(), { timeout: 10_000 }).toContain('Revoked');
   await showsOnlyTheEndedNotice(a, 'b1: said before the removal');
   await shot(a.page, '50-access-ended');
   await a.page.reload();
@@ -58,7 +59,7 @@ test('[C7] a party whose link is revoked, or who is removed, is left with the no
   // A new link brings her back (she accepted the agreement before); the console sees it
   // without a reload.
   await ana.getByRole('button', { name: 'New link for Ana Tenant' }).click();
-  await expect.poll(() => ana.locator('.link-text').innerText()).toMatch(/\/join#token=/);
+  await expect.poll(() => ana.locator('.link-text').innerText(), { timeout: 10_000 }).toMatch(/\/join#token=/);
   const link = await ana.locator('.link-text').innerText();
   await a.page.goto(link);
   await waitLive(a.page);
@@ -72,7 +73,7 @@ test('[C7] a party whose link is revoked, or who is removed, is left with the no
     void d.accept();
   });
   await ben.getByRole('button', { name: 'Remove Ben Landlord from the case' }).click();
-  await ben.waitFor({ state: 'detached' });
+  await ben.waitFor({ state: 'detached', timeout: 15_000 });
   await showsOnlyTheEndedNotice(b, 'b1: said before the removal');
 
   // The case goes on, with what was said before; Ana, back, reads what comes next.

@@ -7,6 +7,9 @@ export default defineConfig({
     include: ['**/*.e2e.ts'],
     globalSetup: ['./global-setup.ts'],
     testTimeout: 120_000,
+    // A browser, a server and up to four journeys share two cores: a state that takes a
+    // second to show under that load is not a failure (vitest's default is 1 s).
+    expect: { poll: { timeout: 10_000 } },
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 4,
