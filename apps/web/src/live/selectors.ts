@@ -83,7 +83,9 @@ export const serverNow = (s: CaseState, localNow: number): number => localNow + 
 
 /** Who can read a room, by name: the same rule the server applies (C1), for the audience banner. */
 export function audienceOf(view: CaseView, stream: string): CaseView['participants'] {
-  const active = view.participants.filter((p) => !p.removed);
+  // Parties and representatives not joined yet will read the room once they accept (its
+  // history too); an observer reads nothing from before their admission (C6).
+  const active = view.participants.filter((p) => !p.removed && (p.role !== 'observer' || p.accepted));
   const mediators = active.filter((p) => p.role === 'mediator');
   if (stream === 'joint') return active;
   if (stream.startsWith('caucus:')) {

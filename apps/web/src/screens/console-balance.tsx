@@ -7,7 +7,7 @@ import { useNow } from '../lib/hooks.ts';
 
 /** Minutes with each side in separate sessions: this session and in total (perceived partiality). */
 export function TimeBalanceMeter(props: { caseId: string; view: CaseView; refreshKey: string }) {
-  const [fetched, setFetched] = useState<{ tb: TimeBalance; at: number } | null>(null);
+  const [fetched, setFetched] = useState<{ tb: TimeBalance; at: number; room: string | null; since: number } | null>(null);
   const now = useNow(1000);
   const [tick, setTick] = useState(0);
   useEffect(() => {
@@ -17,7 +17,7 @@ export function TimeBalanceMeter(props: { caseId: string; view: CaseView; refres
   useEffect(() => {
     let live = true;
     endpoints.timeBalance(props.caseId).then(
-      (r) => live && setFetched({ tb: r, at: Date.now() }),
+      (r) => live && setFetched({ tb: r, at: Date.now(), room: props.view.session.mediatorRoom, since: props.view.session.since }),
       () => undefined,
     );
     return () => {
@@ -28,7 +28,10 @@ export function TimeBalanceMeter(props: { caseId: string; view: CaseView; refres
   // Between two reads, the visit in progress keeps counting on screen (the server's figure
   // plus the time since it was read), so the meter moves while the mediator is with a side.
   const { phase, mediatorRoom } = props.view.session;
-  const running = phase === 'separate' && mediatorRoom !== null && fetched !== null ? Math.max(0, now - fetched.at) : 0;
+  // Only while the session is where it was when read: after a move, until the next read
+  // comes back, the figures stand still rather than give one side's time to the other.
+  const same = fetched !== null && fetched.room === mediatorRoom && fetched.since === props.view.session.since;
+  const running = phase === 'separate' && mediatorRoom !== null && same ? Math.max(0, now - fetched.at) : 0;
   const shown = (figure: 'thisSession' | 'total', sideId: string): number => (fetched?.tb[figure][sideId] ?? 0) + (sideId === mediatorRoom ? running : 0);
   // Bars relative to the longer side, but never to less than a minute: a few seconds apart is no imbalance.
   const max = Math.max(60_000, ...sides.map((s) => shown('total', s.id)));

@@ -1,5 +1,5 @@
 import type { CaseView } from '@caucus/protocol';
-import { locale, t } from '../i18n/index.ts';
+import { listOf, t } from '../i18n/index.ts';
 import { audienceOf, effectivePhase, sideName } from '../live/selectors.ts';
 
 /** Rooms of the mediator's console and their audience sentences (pure). */
@@ -10,7 +10,6 @@ export interface RoomInfo {
   readonly sideId: string | null;
 }
 
-const list = new Intl.ListFormat(locale, { type: 'conjunction' });
 
 export function roomInfo(view: CaseView, stream: string): RoomInfo {
   if (stream === 'joint') return { id: stream, name: t('room.joint'), kind: 'joint', sideId: null };
@@ -37,7 +36,7 @@ export const noteStreams = (view: CaseView): RoomInfo[] =>
 /** "Only Ana Tenant and the mediators (Mia) can read this." — names exactly who reads. */
 export function audienceSentence(view: CaseView, stream: string): string {
   const people = audienceOf(view, stream);
-  const names = (ps: typeof people) => list.format(ps.map((p) => (p.id === view.me.participantId ? t('msg.youLower') : p.displayName)));
+  const names = (ps: typeof people) => listOf(ps.map((p) => (p.id === view.me.participantId ? t('msg.youLower') : p.displayName)));
   const mediators = people.filter((p) => p.role === 'mediator');
   const others = people.filter((p) => p.role !== 'mediator');
   const info = roomInfo(view, stream);

@@ -41,6 +41,23 @@ describe('party status banner: who reads what I write, where is the mediator', (
     expect(suggestedRoom(v, 0)).toBe('caucus:sideBBBBB');
   });
 
+  it('[C6] the joint room names an invited party (who will read it once joined), not an observer before admission', () => {
+    const v = viewFor(partyA);
+    const more = {
+      ...v,
+      participants: [
+        ...v.participants,
+        { id: 'observer1', role: 'observer' as const, sideId: null, displayName: 'Olga', accepted: false, removed: false },
+        { id: 'partyCCCC', role: 'party' as const, sideId: 'sideBBBBB', displayName: 'Cleo', accepted: false, removed: false },
+      ],
+    };
+    const joint = partyStatus(more, 'joint', 10_000).audience;
+    expect(joint).toContain('Cleo');
+    expect(joint).not.toContain('Olga');
+    const admitted = { ...more, participants: more.participants.map((p) => (p.id === 'observer1' ? { ...p, accepted: true } : p)) };
+    expect(partyStatus(admitted, 'joint', 10_000).audience).toContain('Olga');
+  });
+
   it("mediator console: a side whose members were all removed is said to have nobody in it", () => {
     const v = viewFor(mediatorMe, { phase: 'separate', mediatorRoom: 'sideBBBBB' });
     const removed = { ...v, participants: v.participants.map((p) => (p.sideId === 'sideBBBBB' ? { ...p, removed: true } : p)) };

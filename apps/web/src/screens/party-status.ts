@@ -1,6 +1,6 @@
 import type { CaseView } from '@caucus/protocol';
 import { formatCountdown, formatDuration, formatTime } from '../lib/format.ts';
-import { locale, t } from '../i18n/index.ts';
+import { listOf, t } from '../i18n/index.ts';
 import { audienceOf, effectivePhase, sideName } from '../live/selectors.ts';
 
 /**
@@ -15,7 +15,6 @@ export interface PartyStatus {
   readonly where: string;
 }
 
-const list = new Intl.ListFormat(locale, { type: 'conjunction' });
 
 /** Who reads the room, in words and by name (the same people the mediator's banner names). */
 export function partyAudience(view: CaseView, stream: string): string {
@@ -23,7 +22,7 @@ export function partyAudience(view: CaseView, stream: string): string {
   const me = view.me.participantId;
   const people = audienceOf(view, stream);
   const names = [...people.filter((p) => p.id === me).map(() => t('msg.youLower')), ...people.filter((p) => p.id !== me).map((p) => p.displayName)];
-  return t('party.audience.named', { who, names: list.format(names) });
+  return t('party.audience.named', { who, names: listOf(names) });
 }
 
 export function partyStatus(view: CaseView, onScreen: string, serverNow: number): PartyStatus {
