@@ -18,13 +18,20 @@ async function post(server: Server, path: string, body: unknown, cookie = ''): P
 }
 
 /** Administrator through the setup link, then a mediator with a password; returns the mediator's cookie. */
-export async function mediatorAccount(server: Server, email = 'mia@example.org', name = 'Mia Mediator'): Promise<{ email: string; cookie: string }> {
+export async function mediatorAccount(server: Server, email = 'mia@example.org', name = 'Mia Mediator'): Promise<{ email: string; cookie: string; adminCookie: string }> {
   const token = new URL(server.setupLink).hash.replace('#token=', '');
   const admin = await post(server, '/api/v1/setup', { token, email: 'admin@example.org', displayName: 'Ada Admin', password: PASSWORD });
   const created = (await post(server, '/api/v1/admin/accounts', { email, displayName: name }, admin.cookie)).json as { welcomeUrl: string };
   const welcome = new URL(created.welcomeUrl).hash.replace('#token=', '');
   const m = await post(server, '/api/v1/auth/link', { token: welcome, password: PASSWORD });
-  return { email, cookie: m.cookie };
+  return { email, cookie: m.cookie, adminCookie: admin.cookie };
+}
+
+/** One more mediator account, with a password, made by the administrator; returns its id. */
+export async function anotherMediator(server: Server, adminCookie: string, email: string, name: string): Promise<{ id: string; email: string }> {
+  const created = (await post(server, '/api/v1/admin/accounts', { email, displayName: name }, adminCookie)).json as { account: { id: string }; welcomeUrl: string };
+  await post(server, '/api/v1/auth/link', { token: new URL(created.welcomeUrl).hash.replace('#token=', ''), password: PASSWORD });
+  return { id: created.account.id, email };
 }
 
 export interface CaseLinks {
@@ -32,7 +39,7 @@ export interface CaseLinks {
   readonly links: Record<string, string>;
 }
 
-export async function createCase(server: Server, cookie: string, title = 'Harbour Lane lease'): Promise<CaseLinks> {
+export async function createCase(server: Server, cookie: string, title = 'Harbour Lane lease', coMediators: string[] = []): Promise<CaseLinks> {
   const r = (
     await post(
       server,
@@ -41,6 +48,7 @@ export async function createCase(server: Server, cookie: string, title = 'Harbou
         title,
         reference: 'HL-2026-014',
         regime: 'opt-in',
+        ...(coMediators.length > 0 ? { coMediators } : {}),
         sides: [
           { name: 'Tenant', members: [{ role: 'party', displayName: 'Ana Tenant' }] },
           { name: 'Landlord', members: [{ role: 'party', displayName: 'Ben Landlord' }] },

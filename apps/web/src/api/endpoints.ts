@@ -52,8 +52,8 @@ export const endpoints = {
   directory: () => api('GET', '/api/v1/directory', { schema: Directory }),
   createCase: (body: z.input<typeof CreateCaseBody>) => api('POST', '/api/v1/cases', { body, schema: CreateCaseResponse, idempotent: true }),
   caseView: (caseId: string, as?: string | null) => api('GET', `/api/v1/cases/${enc(caseId)}`, { schema: CaseView, as }),
-  agreement: (caseId: string, as: string) => api('GET', `/api/v1/cases/${enc(caseId)}/agreement`, { schema: Agreement, as }),
-  accept: (caseId: string, as: string, agreementHash: string) =>
+  agreement: (caseId: string, as: string | null) => api('GET', `/api/v1/cases/${enc(caseId)}/agreement`, { schema: Agreement, as }),
+  accept: (caseId: string, as: string | null, agreementHash: string) =>
     api('POST', `/api/v1/cases/${enc(caseId)}/agreement/accept`, { body: { agreementHash }, schema: CaseView, as }),
   readStream: (caseId: string, stream: string, after: number, as?: string | null) =>
     api('GET', `/api/v1/cases/${enc(caseId)}/streams/${enc(stream)}/events?after=${after}&limit=500`, { schema: ReadResponse, as }),

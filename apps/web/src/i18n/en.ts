@@ -79,7 +79,9 @@ export const en = {
   'notFound.sub': 'Check the address, or go back to the start page.',
 
   'join.title': 'Welcome, {name}',
-  'join.invitedBy': '{mediators} invites you to take part in this mediation.',
+  'join.invitedBy_one': '{mediators} invites you to take part in this mediation.',
+  'join.invitedBy_other': '{mediators} invite you to take part in this mediation.',
+  'join.coMediator': 'You are a co-mediator of this case. The parties accept the agreement below before they take part; accept it too to open the case.',
   'join.yourSide': 'You are part of “{side}”.',
   'join.whatTitle': 'What is mediation?',
   'join.what1': 'A mediator helps the people in a dispute talk and look for a solution together. The mediator is neutral and does not decide who is right.',

@@ -31,3 +31,7 @@ export function forgetSession(participantId: string): void {
 }
 
 export const roomPath = (caseId: string, participantId: string): string => `/cases/${encodeURIComponent(caseId)}?as=${encodeURIComponent(participantId)}`;
+
+/** The agreement to accept before a case opens: a party's (as), or the signed-in mediator's (no as). */
+export const agreementPath = (caseId: string, participantId: string | null): string =>
+  `/join?case=${encodeURIComponent(caseId)}${participantId ? `&as=${encodeURIComponent(participantId)}` : ''}`;

@@ -4,7 +4,8 @@ import { endpoints } from '../api/endpoints.ts';
 import { t } from '../i18n/index.ts';
 import { setBaseTitle } from '../lib/alert.ts';
 import { dropLinks } from '../lib/links.ts';
-import { forgetSession } from '../lib/sessions.ts';
+import { navigate } from '../lib/router.ts';
+import { agreementPath, forgetSession } from '../lib/sessions.ts';
 import { clearFresh, emptyState, type CaseState } from './case-state.ts';
 import { LiveConnection, type SocketLike } from './live-connection.ts';
 
@@ -40,7 +41,7 @@ function liveUrl(caseId: string, as: string | null): string {
   return `${proto}//${location.host}/api/v1/cases/${encodeURIComponent(caseId)}/live${as ? `?as=${encodeURIComponent(as)}` : ''}`;
 }
 
-const GONE = new Set(['unauthenticated', 'not_found', 'agreement_required', 'gone', 'forbidden']);
+const GONE = new Set(['unauthenticated', 'not_found', 'gone', 'forbidden']);
 
 /**
  * A message into a room: over the live socket when it is live (no HTTP request, and the
@@ -68,6 +69,9 @@ export function useLiveCase(caseId: string, as: string | null): LiveCase {
           () => true,
           (err: unknown) => {
             if (err instanceof ApiError && GONE.has(err.code)) return false;
+            // In the case, but the agreement is not accepted yet (a party who closed the tab
+            // before accepting, a co-mediator's first visit): to the agreement, not "ended".
+            if (err instanceof ApiError && err.code === 'agreement_required') navigate(agreementPath(caseId, as), true);
             throw err;
           },
         ),
