@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { createCase, join, login, mediatorAccount, say, seesMessage, waitLive } from './flows.ts';
+import { join, mediatorInSession, say, seesMessage, waitLive } from './flows.ts';
 import { DESKTOP, openTab, shot, unexpectedErrors, useJourney, type Tab } from './support.ts';
 
 /**
@@ -30,12 +30,7 @@ async function showsOnlyTheEndedNotice(tab: Tab, said: string): Promise<void> {
 const caseIdOf = (url: string): string => decodeURIComponent(new URL(url).pathname.split('/')[2] ?? '');
 
 test('[C7] a party whose link is revoked, or who is removed, is left with the notice alone', async () => {
-  const { email, cookie } = await mediatorAccount(journey.server);
-  const { caseId, links } = await createCase(journey.server, cookie);
-  const m = await openTab(journey.browser, DESKTOP);
-  await login(m.page, journey.server, email);
-  await m.page.goto(`${journey.server.url}/cases/${caseId}`);
-  await m.page.getByRole('button', { name: 'Start the session' }).click();
+  const { links, m } = await mediatorInSession(journey);
 
   const a = await openTab(journey.browser, DESKTOP);
   await join(a, links['Ana Tenant'] ?? '');

@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import type { Server, Tab } from './support.ts';
+import type { Browser } from 'playwright-core';
+import { DESKTOP, openTab, type Server, type Tab } from './support.ts';
 
 /** Shortcuts over HTTP (for journeys that are not about setup) and common UI steps. */
 export const PASSWORD = 'a long passphrase for tests';
@@ -66,6 +67,17 @@ export async function login(page: Page, server: Server, email: string): Promise<
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/cases$/);
+}
+
+/** A mediator with a fresh case, signed in in a console tab of their own, the session started. */
+export async function mediatorInSession(journey: { readonly server: Server; readonly browser: Browser }): Promise<CaseLinks & { m: Tab; email: string }> {
+  const { email, cookie } = await mediatorAccount(journey.server);
+  const { caseId, links } = await createCase(journey.server, cookie);
+  const m = await openTab(journey.browser, DESKTOP);
+  await login(m.page, journey.server, email);
+  await m.page.goto(`${journey.server.url}/cases/${caseId}`);
+  await m.page.getByRole('button', { name: 'Start the session' }).click();
+  return { caseId, links, m, email };
 }
 
 /** Opens a personal link, accepts the agreement, and waits for the live room. */

@@ -1,6 +1,6 @@
 import type { WebSocketRoute } from 'playwright-core';
 import { expect, test } from 'vitest';
-import { createCase, join, login, mediatorAccount, say, seesMessage } from './flows.ts';
+import { join, mediatorInSession, say, seesMessage } from './flows.ts';
 import { DESKTOP, openTab, shot, unexpectedErrors, type Tab, useJourney } from './support.ts';
 
 /**
@@ -15,12 +15,7 @@ const bodies = (tab: Tab) => tab.page.locator('.msg-body').allInnerTexts();
 const NETWORK = [/WebSocket/i, /ERR_CONNECTION_REFUSED/, /net::/, /Failed to load resource/];
 
 test('nothing lost or duplicated across a cut connection and a server restart', async () => {
-  const { email, cookie } = await mediatorAccount(journey.server);
-  const { caseId, links } = await createCase(journey.server, cookie);
-  const m = await openTab(journey.browser, DESKTOP);
-  await login(m.page, journey.server, email);
-  await m.page.goto(`${journey.server.url}/cases/${caseId}`);
-  await m.page.getByRole('button', { name: 'Start the session' }).click();
+  const { links, m } = await mediatorInSession(journey);
 
   const a = await openTab(journey.browser, DESKTOP);
   // Route A's live socket through the test, so the test can cut it and hold it down.
