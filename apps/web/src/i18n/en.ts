@@ -104,7 +104,8 @@ export const en = {
   'regime.optOut.basis': 'Based on the UNCITRAL Model Law on International Commercial Mediation (2018), article 9.',
 
   'party.audience.joint': 'Everyone in the mediation can read this',
-  'party.audience.private': 'Only you, your side and the mediator',
+  'party.audience.private_one': 'Only you, your side and the mediator',
+  'party.audience.private_other': 'Only you, your side and the mediators',
   'party.audience.named': '{who}: {names}',
   'party.where.joint': 'The mediator is here, in the joint room.',
   'party.where.none': 'There is no live session right now. You can still write; what you write waits here for the session.',

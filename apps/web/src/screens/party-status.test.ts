@@ -16,6 +16,8 @@ describe('party status banner: who reads what I write, where is the mediator', (
     const v = viewFor(partyA, { phase: 'separate', mediatorRoom: 'sideAAAAA' });
     const s = partyStatus(v, 'caucus:sideAAAAA', 10_000);
     expect(s.audience).toBe('Only you, your side and the mediator: you and Mia');
+    const two = { ...v, participants: [...v.participants, { id: 'mediator2', role: 'mediator' as const, sideId: null, displayName: 'Max', accepted: true, removed: false }] };
+    expect(partyStatus(two, 'caucus:sideAAAAA', 10_000).audience).toMatch(/^Only you, your side and the mediators: you, Mia,? and Max$/);
     expect(s.where).toMatch(/^The mediator is with you, in your private room, since /);
     expect(partyDefaultRoom(v, 10_000)).toBe('caucus:sideAAAAA');
   });

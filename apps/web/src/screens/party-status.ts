@@ -1,6 +1,6 @@
 import type { CaseView } from '@caucus/protocol';
 import { formatCountdown, formatDuration, formatTime } from '../lib/format.ts';
-import { listOf, t } from '../i18n/index.ts';
+import { listOf, t, tn } from '../i18n/index.ts';
 import { audienceOf, effectivePhase, sideName } from '../live/selectors.ts';
 
 /**
@@ -18,9 +18,9 @@ export interface PartyStatus {
 
 /** Who reads the room, in words and by name (the same people the mediator's banner names). */
 export function partyAudience(view: CaseView, stream: string): string {
-  const who = stream === 'joint' ? t('party.audience.joint') : t('party.audience.private');
   const me = view.me.participantId;
   const people = audienceOf(view, stream);
+  const who = stream === 'joint' ? t('party.audience.joint') : tn('party.audience.private', people.filter((p) => p.role === 'mediator').length);
   const names = [...people.filter((p) => p.id === me).map(() => t('msg.youLower')), ...people.filter((p) => p.id !== me).map((p) => p.displayName)];
   return t('party.audience.named', { who, names: listOf(names) });
 }
