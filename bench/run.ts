@@ -43,6 +43,17 @@ const latMs = Number(opt('lat-s') ?? (quick ? 1 : 6)) * 1000;
 /** Closed-loop saturation: about this many messages outstanding in total (at least one per case). */
 const inflight = Number(opt('inflight') ?? 128);
 const fixedRate = opt('rate') ? Number(opt('rate')) : null;
+/**
+ * The fixed-rate phases, as fractions of ours' saturation message rate at each scale (the
+ * baselines get the same absolute rates). The main table reports the one nearest to a half;
+ * with several, a second table gives p99 at each, and the highest that met the latency targets.
+ */
+const loads = (opt('loads') ?? '0.5').split(',').map(Number);
+if (loads.some((f) => !(f > 0 && f <= 1))) throw new Error('--loads takes fractions of the saturation rate, each in (0, 1]: e.g. --loads 0.25,0.5');
+const primaryLoad = loads.reduce((best, f) => (Math.abs(f - 0.5) < Math.abs(best - 0.5) ? f : best), loads[0] as number);
+/** The issue's latency targets at that load (ms): delivery p99 and room-move p99. */
+const TARGET_P99_MS = 20;
+const TARGET_MOVE_P99_MS = 25;
 const prof = flag('prof');
 /** Ours takes its commands over the live socket (what a connected client does); `--ours-http` sends them as HTTP requests. */
 const oursVia: 'live' | 'http' = flag('ours-http') ? 'http' : 'live';
@@ -122,6 +133,8 @@ interface ScaleResult {
   readonly memPerConnHeap: number;
   readonly sat: PhaseResult & { server: PhaseStats };
   readonly lat: PhaseResult & { server: PhaseStats; offered: number };
+  /** Every fixed-rate phase, by its fraction of ours' saturation (`lat` is the primary one's). */
+  readonly curve: { readonly fraction: number; readonly phase: PhaseResult & { server: PhaseStats; offered: number } }[];
 }
 
 const num = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
@@ -165,12 +178,21 @@ async function oneRun(p: Prepared, satRates: Map<number, number>): Promise<{ res
       await child.call({ op: 'phase-start' });
       const sat = await load.saturate(satMs, Math.max(1, Math.ceil(inflight / n)));
       const satServer = await child.call<PhaseStats>({ op: 'phase-end' });
-      // Fixed offered load: half of ours' saturation at this scale (same absolute rate for the baselines).
-      const msgRate = fixedRate ?? (kind === 'ours' ? (sat.messages / sat.wallMs) * 1000 * 0.5 : (satRates.get(n) ?? (sat.messages / sat.wallMs) * 1000 * 0.5));
-      if (kind === 'ours') satRates.set(n, msgRate);
-      await child.call({ op: 'phase-start' });
-      const lat = await load.fixedRate(latMs, msgRate);
-      const latServer = await child.call<PhaseStats>({ op: 'phase-end' });
+      // Fixed offered loads: fractions of ours' saturation message rate at this scale (the
+      // same absolute rates for the baselines), lowest first.
+      const ownRate = (sat.messages / sat.wallMs) * 1000;
+      if (kind === 'ours') satRates.set(n, ownRate);
+      const satRate = satRates.get(n) ?? ownRate;
+      const curve: ScaleResult['curve'][number][] = [];
+      for (const fraction of fixedRate ? [primaryLoad] : [...loads].sort((a, b) => a - b)) {
+        const offered = fixedRate ?? satRate * fraction;
+        await child.call({ op: 'phase-start' });
+        const phase = await load.fixedRate(latMs, offered);
+        const server = await child.call<PhaseStats>({ op: 'phase-end' });
+        curve.push({ fraction, phase: { ...phase, server, offered } });
+      }
+      const primary = curve.find((c) => c.fraction === primaryLoad) as ScaleResult['curve'][number];
+      const lat = primary.phase;
       const r: ScaleResult = {
         kind,
         rep,
@@ -179,13 +201,16 @@ async function oneRun(p: Prepared, satRates: Map<number, number>): Promise<{ res
         memPerConnRss: (m.rss - mem0.rss) / conns,
         memPerConnHeap: (m.heapUsed + m.external - mem0.heapUsed - mem0.external) / conns,
         sat: { ...sat, server: satServer },
-        lat: { ...lat, server: latServer, offered: msgRate },
+        lat,
+        curve,
       };
       results.push(r);
       const dps = (sat.deliveries / sat.wallMs) * 1000;
       console.error(
         `  ${kind.padEnd(4)} rep ${rep} ${String(n).padStart(4)} cases: sat ${num(dps)} deliv/s, ${num(satServer.cpuUs / Math.max(1, sat.deliveries), 1)} µs/deliv, gen ${num(sat.genCpuPct)}% | ` +
-          `@${num(msgRate)} msg/s p99 ${ms(lat.latency.quantile(0.99))} ms, ack p99 ${ms(lat.ack.quantile(0.99))} ms, move p99 ${ms(lat.move.quantile(0.99))} ms, lost ${sat.lost + lat.lost}, gate ${load.gateFailures}`,
+          curve
+            .map(({ fraction, phase: c }) => `@${num(c.offered)} msg/s${curve.length > 1 ? ` (${num(fraction * 100)}%)` : ''} p99 ${ms(c.latency.quantile(0.99))} ms, ack p99 ${ms(c.ack.quantile(0.99))} ms, move p99 ${ms(c.move.quantile(0.99))} ms`)
+            .join(' | ') + `, lost ${sat.lost + curve.reduce((t, c) => t + c.phase.lost, 0)}, gate ${load.gateFailures}`,
       );
     }
     return { results, gateFailures: load.gateFailures, gateSamples: load.gateSamples, engine: prov.engine };
@@ -299,9 +324,9 @@ for (const n of scales)
       heldMs: rs.reduce((s, r) => s + (r.lat.server.disk?.heldMs ?? 0), 0),
       memRss: rs.map((r) => r.memPerConnRss / 1024),
       memHeap: rs.map((r) => r.memPerConnHeap / 1024),
-      lost: rs.reduce((s, r) => s + r.sat.lost + r.lat.lost, 0),
-      rejected: rs.reduce((s, r) => s + r.sat.rejected + r.lat.rejected, 0),
-      errors: rs.reduce((s, r) => s + r.sat.errors + r.lat.errors, 0),
+      lost: rs.reduce((s, r) => s + r.sat.lost + r.curve.reduce((t, c) => t + c.phase.lost, 0), 0),
+      rejected: rs.reduce((s, r) => s + r.sat.rejected + r.curve.reduce((t, c) => t + c.phase.rejected, 0), 0),
+      errors: rs.reduce((s, r) => s + r.sat.errors + r.curve.reduce((t, c) => t + c.phase.errors, 0), 0),
     });
   }
 
@@ -363,6 +388,51 @@ if (ratioLines.length) {
   console.log('\nratios, median [min–max] over pairs (ours ran first in each pair):');
   for (const l of ratioLines) console.log(l);
 }
+// The load sweep (`--loads`): p99 at each offered load, merged over the repetitions.
+interface CurvePoint {
+  kind: Kind;
+  cases: number;
+  fraction: number;
+  offered: number;
+  cpuPct: number;
+  lat: Histogram;
+  move: Histogram;
+}
+const curvePoints: CurvePoint[] = [];
+if (loads.length > 1 && !fixedRate) {
+  for (const n of scales)
+    for (const kind of kinds)
+      for (const fraction of [...loads].sort((a, b) => a - b)) {
+        const phases = all.filter((r) => r.kind === kind && r.cases === n).flatMap((r) => r.curve.filter((c) => c.fraction === fraction).map((c) => c.phase));
+        if (phases.length === 0) continue;
+        curvePoints.push({
+          kind,
+          cases: n,
+          fraction,
+          offered: median(phases.map((p) => p.offered)),
+          cpuPct: median(phases.map((p) => (p.server.cpuUs / 1000 / p.server.wallMs) * 100)),
+          lat: phases.reduce((h, p) => h.merge(p.latency), new Histogram()),
+          move: phases.reduce((h, p) => h.merge(p.move), new Histogram()),
+        });
+      }
+  console.log(`\nby offered load (fraction of ours' saturation message rate at that scale; p99 over every delivery of the ${reps} repetition(s)):`);
+  const head = ['server', 'cases', 'load', 'msg/s', 'CPU%', 'p50 ms', 'p99 ms', 'p99.9 ms', 'move p99'];
+  const body = curvePoints.map((c) => [c.kind, String(c.cases), `${num(c.fraction * 100)}%`, num(c.offered), num(c.cpuPct), ms(c.lat.quantile(0.5)), ms(c.lat.quantile(0.99)), ms(c.lat.quantile(0.999)), ms(c.move.quantile(0.99))]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
+  console.log(head.map((h, i) => h.padStart(w[i] ?? 0)).join('  '));
+  for (const row of body) console.log(row.map((c, i) => c.padStart(w[i] ?? 0)).join('  '));
+  for (const n of scales) {
+    const ours = curvePoints.filter((c) => c.kind === 'ours' && c.cases === n);
+    if (ours.length === 0) continue;
+    const met = ours.filter((c) => c.lat.quantile(0.99) <= TARGET_P99_MS * 1000 && c.move.quantile(0.99) <= TARGET_MOVE_P99_MS * 1000);
+    const best = met[met.length - 1];
+    console.log(
+      `  ours, ${n} cases: p99 ≤ ${TARGET_P99_MS} ms and move p99 ≤ ${TARGET_MOVE_P99_MS} ms ` +
+        (best ? `up to ${num(best.fraction * 100)}% of saturation (${num(best.offered)} msg/s) among the loads tried${met.length < ours.filter((c) => c.fraction <= best.fraction).length ? ', though not at every lower one' : ''}` : 'at none of the loads tried'),
+    );
+  }
+}
+
 const peak = (k: Kind): number => Math.max(...rows.filter((r) => r.kind === k).map((r) => median(r.satDps)));
 console.log(`\nsaturation (best scale): ${kinds.map((k) => `${k} ${num(peak(k))} deliv/s`).join(', ')}`);
 const failedGate = gateFailures > 0;
@@ -385,7 +455,8 @@ fs.writeFileSync(
       loadAvgAfter: os.loadavg(),
       node: process.version,
       cpus: os.cpus().length,
-      config: { scales, reps, kinds, satMs, latMs, inflight, fixedRate },
+      config: { scales, reps, kinds, satMs, latMs, inflight, fixedRate, loads },
+      curve: curvePoints.map((c) => ({ ...c, lat: { p50: c.lat.quantile(0.5), p99: c.lat.quantile(0.99), p999: c.lat.quantile(0.999), count: c.lat.count, unit: 'us' }, move: { p50: c.move.quantile(0.5), p99: c.move.quantile(0.99), count: c.move.count, unit: 'us' } })),
       rows: rows.map((r) => ({
         ...r,
         lat: { p50: r.lat.quantile(0.5), p99: r.lat.quantile(0.99), p999: r.lat.quantile(0.999), count: r.lat.count, unit: 'us' },
