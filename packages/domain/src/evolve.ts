@@ -67,7 +67,14 @@ const handlers: HandlerMap = {
       },
     },
   }),
-  'participant.removed': (s, e) => patchParticipant(s, e.data.participantId, { removed: true }),
+  'participant.removed': (s, e) => {
+    const next = patchParticipant(s, e.data.participantId, { removed: true });
+    // A side's ready signal stands for its members: once none is left, nobody is ready to return.
+    const sideId = s.participants[e.data.participantId]?.sideId ?? null;
+    if (sideId === null || !next.session.ready.includes(sideId)) return next;
+    if (Object.values(next.participants).some((p) => p.sideId === sideId && !p.removed)) return next;
+    return withSession(next, { ready: next.session.ready.filter((x) => x !== sideId) });
+  },
   'participant.contact': (s) => s,
   'agreement.accepted': (s, e) =>
     patchParticipant(s, e.data.participantId, { acceptedAt: e.at, acceptedHash: e.data.agreementHash, floors: e.data.floors }),

@@ -122,6 +122,17 @@ describe('phase transitions: every command × every phase', () => {
     expect(w.state.session).toMatchObject({ mediatorRoom: w.sideA, ready: [] });
   });
 
+  it("a side's ready signal goes once none of its members is left in the case, and stays while one is", () => {
+    const w = openCase();
+    enterPhase(w, 'separate');
+    exec(w, 'lead', cmd('move-mediator', { sideId: w.sideB }));
+    exec(w, 'partyA', cmd('signal-ready', {}));
+    exec(w, 'lead', cmd('remove-participant', { participantId: pid(w, 'repA') }));
+    expect(w.state.session.ready).toEqual([w.sideA]); // the party is still there
+    exec(w, 'lead', cmd('remove-participant', { participantId: pid(w, 'partyA') }));
+    expect(w.state.session.ready).toEqual([]);
+  });
+
   it.each([
     { name: 'start-separate', command: (): Command => cmd('start-separate', { sideId: 'side-99', purpose: null }), phase: 'joint' as const },
     { name: 'move-mediator', command: (): Command => cmd('move-mediator', { sideId: 'side-99' }), phase: 'separate' as const },
