@@ -40,6 +40,12 @@ const reps = Number(opt('reps') ?? (quick ? 2 : 3));
 const kinds = (opt('only') ?? 'ours,ws,sio').split(',') as Kind[];
 const satMs = Number(opt('sat-s') ?? (quick ? 1 : 6)) * 1000;
 const latMs = Number(opt('lat-s') ?? (quick ? 1 : 6)) * 1000;
+/**
+ * Each fixed-rate phase first runs its load for this long unmeasured: saturation leaves the
+ * disk writing back tens of MB (a flush then waits 50-240 ms, for seconds) and a grown heap
+ * to collect, and what the phase reports is the steady state at its rate.
+ */
+const warmMs = Number(opt('warm-s') ?? (quick ? 0.5 : 5)) * 1000;
 /** Closed-loop saturation: about this many messages outstanding in total (at least one per case). */
 const inflight = Number(opt('inflight') ?? 128);
 const fixedRate = opt('rate') ? Number(opt('rate')) : null;
@@ -186,8 +192,9 @@ async function oneRun(p: Prepared, satRates: Map<number, number>): Promise<{ res
       const curve: ScaleResult['curve'][number][] = [];
       for (const fraction of fixedRate ? [primaryLoad] : [...loads].sort((a, b) => a - b)) {
         const offered = fixedRate ?? satRate * fraction;
-        await child.call({ op: 'phase-start' });
-        const phase = await load.fixedRate(latMs, offered);
+        let started: Promise<unknown> = Promise.resolve();
+        const phase = await load.fixedRate(latMs, offered, { ms: warmMs, onMeasure: () => void (started = child.call({ op: 'phase-start' })) });
+        await started;
         const server = await child.call<PhaseStats>({ op: 'phase-end' });
         curve.push({ fraction, phase: { ...phase, server, offered } });
       }
@@ -455,7 +462,7 @@ fs.writeFileSync(
       loadAvgAfter: os.loadavg(),
       node: process.version,
       cpus: os.cpus().length,
-      config: { scales, reps, kinds, satMs, latMs, inflight, fixedRate, loads },
+      config: { scales, reps, kinds, satMs, latMs, warmMs, inflight, fixedRate, loads },
       curve: curvePoints.map((c) => ({ ...c, lat: { p50: c.lat.quantile(0.5), p99: c.lat.quantile(0.99), p999: c.lat.quantile(0.999), count: c.lat.count, unit: 'us' }, move: { p50: c.move.quantile(0.5), p99: c.move.quantile(0.99), count: c.move.count, unit: 'us' } })),
       rows: rows.map((r) => ({
         ...r,

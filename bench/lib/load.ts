@@ -225,7 +225,7 @@ export class Load {
       const status = await this.t.post(k.cred, client.cred, link, stream, `bench|${k.cred.idx}|${seq}|${stream}|${PAD}`);
       if (status === 200) {
         this.expected[seq] = stream === 'joint' ? 5 : 3;
-        if (this.measuring) this.ack.recordMs(performance.now() - intended);
+        if (this.measuring && seq >= this.phaseSeqFrom) this.ack.recordMs(performance.now() - intended);
       } else this.rejected++;
     } catch {
       this.errors++;
@@ -271,7 +271,8 @@ export class Load {
     }
   }
 
-  private begin(): { t0: number; cpu: NodeJS.CpuUsage } {
+  /** Starts measuring; `cycles` false keeps the room-move schedule of a warm-up that ran up to now. */
+  private begin(cycles = true): { t0: number; cpu: NodeJS.CpuUsage } {
     this.deliveries = 0;
     this.latency = new Histogram();
     this.ack = new Histogram();
@@ -281,13 +282,17 @@ export class Load {
     this.commands = 0;
     this.phaseSeqFrom = this.intended.length;
     const t0 = performance.now();
+    if (cycles) this.scheduleCycles(t0);
+    this.measuring = true;
+    return { t0, cpu: process.cpuUsage() };
+  }
+
+  private scheduleCycles(t0: number): void {
     const stepMs = this.stepMs();
     for (const k of this.cases) {
       k.nextCycleAt = t0 + Math.random() * stepMs;
       k.moves.length = 0;
     }
-    this.measuring = true;
-    return { t0, cpu: process.cpuUsage() };
   }
 
   private stepMs(): number {
@@ -342,29 +347,42 @@ export class Load {
     return this.end(b, from);
   }
 
-  /** Open loop at `rate` messages/s over all cases, measured from each intended send time. */
-  async fixedRate(ms: number, rate: number): Promise<PhaseResult> {
-    const from = this.intended.length;
-    const b = this.begin();
-    const stop = b.t0 + ms;
+  /**
+   * Open loop at `rate` messages/s over all cases, measured from each intended send time.
+   * With `warm`, the same load runs for `warm.ms` first with nothing recorded, and the
+   * measurement starts without a pause in the sending (`warm.onMeasure` is told then): what
+   * is measured is the steady state at this rate, not the way down from the phase before.
+   */
+  async fixedRate(ms: number, rate: number, warm?: { readonly ms: number; readonly onMeasure: () => void }): Promise<PhaseResult> {
     const stepMs = this.stepMs();
     const gap = 1000 / rate;
-    let next = b.t0;
+    let next = performance.now();
     let n = 0;
-    await new Promise<void>((resolve) => {
-      const tick = (): void => {
-        const now = performance.now();
-        while (next <= now && next < stop) {
-          const k = this.cases[n++ % this.cases.length] as GenCase;
-          void this.sendOne(k, next);
-          next += gap;
-        }
-        this.cycle(now, stepMs);
-        if (now >= stop) resolve();
-        else setTimeout(tick, 1);
-      };
-      tick();
-    });
+    const run = (stop: number): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const tick = (): void => {
+          const now = performance.now();
+          while (next <= now && next < stop) {
+            const k = this.cases[n++ % this.cases.length] as GenCase;
+            void this.sendOne(k, next);
+            next += gap;
+          }
+          this.cycle(now, stepMs);
+          if (now >= stop) resolve();
+          else setTimeout(tick, 1);
+        };
+        tick();
+      });
+    const warmed = warm !== undefined && warm.ms > 0;
+    if (warmed) {
+      this.measuring = false;
+      this.scheduleCycles(next);
+      await run(next + warm.ms);
+    }
+    const from = this.intended.length;
+    const b = this.begin(!warmed);
+    warm?.onMeasure();
+    await run(b.t0 + ms);
     return this.end(b, from);
   }
 
