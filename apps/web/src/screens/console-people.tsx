@@ -49,25 +49,18 @@ export function PeoplePanel(props: { caseId: string; view: CaseView; state: Case
       setLinks(storedLinks(caseId));
       setTick((n) => n + 1);
     });
-  const revoke = (pid: string, name: string) => {
-    if (!window.confirm(t('people.revokeConfirm', { name }))) return;
+  /** Revoking a link and removing someone both end their access, after a confirmation; the link this browser kept goes too. */
+  const endAccess = (confirmKey: 'people.revokeConfirm' | 'people.removeConfirm', call: (caseId: string, pid: string) => Promise<unknown>) => (pid: string, name: string) => {
+    if (!window.confirm(t(confirmKey, { name }))) return;
     void act.run(async () => {
-      await endpoints.revoke(caseId, pid);
+      await call(caseId, pid);
       dropLink(caseId, pid);
       setLinks(storedLinks(caseId));
       setTick((n) => n + 1);
     });
   };
-
-  const remove = (pid: string, name: string) => {
-    if (!window.confirm(t('people.removeConfirm', { name }))) return;
-    void act.run(async () => {
-      await endpoints.remove(caseId, pid);
-      dropLink(caseId, pid);
-      setLinks(storedLinks(caseId));
-      setTick((n) => n + 1);
-    });
-  };
+  const revoke = endAccess('people.revokeConfirm', endpoints.revoke);
+  const remove = endAccess('people.removeConfirm', endpoints.remove);
 
   const people = view.participants.filter((p) => !p.removed);
   return (
