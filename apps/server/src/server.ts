@@ -10,6 +10,7 @@ import { registerStatic } from './http/static.ts';
 import { Hub } from './live/hub.ts';
 import { attachLive } from './live/live-endpoint.ts';
 import { randomIds, systemClock, type Clock, type IdGenerator } from './platform.ts';
+import { tuneHeap } from './runtime.ts';
 import { DAY, type Services } from './services/context.ts';
 import { caseEngine } from './services/case-engine.ts';
 import { accountRepository } from './storage/account.repository.ts';
@@ -38,6 +39,7 @@ export async function startServer(
     onStoreFailure?: (e: Error) => void;
   } = {},
 ): Promise<RunningServer> {
+  tuneHeap(); // process-wide: fewer full collections under steady traffic (runtime.ts)
   const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? randomIds;
   const lock = await acquireProcessLock(config);
