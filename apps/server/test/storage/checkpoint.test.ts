@@ -91,6 +91,25 @@ describe('SQLite checkpoints', () => {
     expect(without.waits?.holds).toBe(0);
   });
 
+  it('a WAL that grew past twice the reset point while no reset could come is cut back by the next reset, with every row kept', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-ckpt-'));
+    // The thread never runs during the test: the WAL grows as it does under writes that leave no opening.
+    const resetFrames = 200;
+    db = await openDb({ databaseUrl: null, dataDir: dir, checkpoint: { intervalMs: 60_000, resetFrames } });
+    const sqlite = db.sqlite;
+    if (!sqlite) throw new Error('SQLite expected');
+    const limit = 2 * resetFrames * (sqlite.pragma('page_size', { simple: true }) as number);
+    const wal = path.join(dir, 'caucus.sqlite-wal');
+    fill(db, 0, 3000); // ~6 MB
+    expect(fs.statSync(wal).size).toBeGreaterThan(4_000_000);
+    expect(limit).toBeLessThan(2_000_000);
+    // A checkpoint that copies every frame, then a write: it starts the WAL over and cuts the file.
+    sqlite.pragma('wal_checkpoint(PASSIVE)');
+    fill(db, 3000, 1);
+    expect(fs.statSync(wal).size).toBeLessThanOrEqual(limit);
+    expect(sqlite.prepare('SELECT count(*) AS n FROM "idempotency"').get()).toEqual({ n: 3001 });
+  });
+
   it('closing the store stops the thread and leaves a database that opens again with every row', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-ckpt-'));
     db = await openDb({ databaseUrl: null, dataDir: dir });
