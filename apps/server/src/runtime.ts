@@ -12,11 +12,11 @@ import v8 from 'node:v8';
  * about 12 MB of old garbage a second, and with V8's own factor a full collection every
  * 4 s. Each one marks concurrently for about 100 ms; on a server with one core to itself
  * the marking threads take that core from the event loop, the flushes' callbacks wait, and
- * one collection left deliveries late by up to 150-180 ms. With this setting the full
- * collections come every 15-20 s at that rate, and delivery p99 went from 119-149 ms to
- * 31-40 ms over six runs (bench/RESULTS.md, eighth session). Peak memory under that load did
- * not change (420 MB for 5,000 connections, the peak being set by the saturation phase), and
- * the heap kept per idle connection is the same.
+ * one collection left deliveries late by up to 150-180 ms. With this setting a bench run
+ * has half as many full collections, and delivery p99 at that rate went from 119-149 ms
+ * (six runs) to 31-51 ms (eight runs, median 33; bench/RESULTS.md, eighth session). Peak
+ * memory under that load did not change (420 MB for 5,000 connections, the peak being set
+ * by the saturation phase), and the heap kept per idle connection is the same.
  *
  * Process-wide: it is a V8 flag. A `--heap-growing-percent` given on node's own command line
  * is left as it is.

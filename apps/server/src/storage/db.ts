@@ -36,6 +36,9 @@ export function onClose(kysely: Kysely<Database>, fn: () => Promise<void>): void
   else closers.set(kysely, [fn]);
 }
 
+/** The WAL's length, in frames, past which the checkpoint thread asks for a reset (64 MB of 4 KB pages). */
+const resetFramesOf = (o: { resetFrames?: number }): number => o.resetFrames ?? 16384;
+
 /**
  * SQLite copies the WAL back into the database file (a checkpoint) on the connection that
  * commits, once the WAL passes 1,000 pages: that commit then waits for the copy and its
@@ -49,9 +52,6 @@ export function onClose(kysely: Kysely<Database>, fn: () => Promise<void>): void
  * is what a writer awaits before it writes. (Holding every second from 4 MB on cost the
  * bench's p99 more: 27 holds and 550-760 ms held in 9 s, against 10-11 and 220-230 ms.)
  */
-/** The WAL's length, in frames, past which the checkpoint thread asks for a reset (64 MB of 4 KB pages). */
-const resetFramesOf = (o: { resetFrames?: number }): number => o.resetFrames ?? 16384;
-
 function startCheckpointer(
   sqlite: SQLite.Database,
   o: { intervalMs?: number; resetFrames?: number; resetMs?: number } = {},

@@ -100,7 +100,7 @@ describe('SQLite checkpoints', () => {
     if (!sqlite) throw new Error('SQLite expected');
     const limit = 2 * resetFrames * (sqlite.pragma('page_size', { simple: true }) as number);
     const wal = path.join(dir, 'caucus.sqlite-wal');
-    fill(db, 0, 3000); // ~6 MB
+    fill(db, 0, 3000); // one transaction per row: about 40 MB of WAL
     expect(fs.statSync(wal).size).toBeGreaterThan(4_000_000);
     expect(limit).toBeLessThan(2_000_000);
     // A checkpoint that copies every frame, then a write: it starts the WAL over and cuts the file.
