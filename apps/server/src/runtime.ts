@@ -5,12 +5,13 @@ import v8 from 'node:v8';
  * starts the next one: four times, V8's own upper bound, instead of the factor it picks by
  * itself (about 1.6 here).
  *
- * Why: the server keeps every case's latest state in memory and replaces it on each command,
- * so at a steady message rate the replaced states (and the records around them) outlive a
- * young-generation collection or two and die in the old generation. On the bench at half its
- * saturation rate (1,000 cases, 2,500 messages a second, the server on one core) that is
- * about 12 MB of old garbage a second, and with V8's own factor a full collection every
- * 4 s. Each one marks concurrently for about 100 ms; on a server with one core to itself
+ * Why: under steady traffic a good deal of what the server allocates outlives two
+ * young-generation collections and dies in the old generation. Part of it is known: every
+ * case's latest state, kept in memory and replaced on each command. Where the rest comes
+ * from is measured but not yet explained (bench/RESULTS.md, eighth session). On the bench at
+ * half its saturation rate (1,000 cases, 2,500 messages a second, the server on one core)
+ * that came to about 12 MB of old garbage a second, and with V8's own factor to a full
+ * collection every 4 s. Each one marks concurrently for about 100 ms; on a server with one core to itself
  * the marking threads take that core from the event loop, the flushes' callbacks wait, and
  * one collection left deliveries late by up to 150-180 ms. With this setting a bench run
  * has half as many full collections, and delivery p99 at that rate went from 119-149 ms
