@@ -7,6 +7,8 @@ const Env = z.object({
   PORT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).default(3000)),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** Where the per-case keys live (C11); `<DATA_DIR>/keys` when unset. */
+  KEYS_DIR: z.string().optional().transform((v) => (v && v.trim() !== '' ? v : undefined)),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -24,6 +26,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
+  /** The per-case keys of what people wrote (C11): with either engine, files on this machine. */
+  readonly keysDir: string;
   readonly databaseUrl: string | null;
   /** Base of every link the server hands out; also the only Origin allowed to change state. */
   readonly publicUrl: string;
@@ -48,6 +52,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host,
     dataDir: path.resolve(e.DATA_DIR),
+    keysDir: path.resolve(e.KEYS_DIR ?? path.join(e.DATA_DIR, 'keys')),
     databaseUrl: e.DATABASE_URL ?? null,
     publicUrl,
     secureCookies: publicUrl.startsWith('https://'),

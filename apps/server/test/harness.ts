@@ -35,9 +35,17 @@ export interface TestServer extends RunningServer {
 }
 
 export async function testServer(
-  opts: { databaseUrl?: string | null; seed?: string; heartbeatMs?: number; logLevel?: string; logStream?: NodeJS.WritableStream } = {},
+  opts: {
+    databaseUrl?: string | null;
+    /** A data directory to reuse (a restart on the same store: its case keys live there, C11); the caller removes it. */
+    dataDir?: string;
+    seed?: string;
+    heartbeatMs?: number;
+    logLevel?: string;
+    logStream?: NodeJS.WritableStream;
+  } = {},
 ): Promise<TestServer> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-test-'));
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-test-'));
   const clock = new ManualClock();
   // The public URL is fixed before the port is known; tests send it as Origin.
   const config = { ...loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: opts.logLevel ?? 'silent', PUBLIC_URL: 'http://caucus.test' }), databaseUrl: opts.databaseUrl ?? null };
@@ -58,7 +66,7 @@ export async function testServer(
     },
     async stop() {
       await server.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
   return t;

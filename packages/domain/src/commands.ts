@@ -32,6 +32,8 @@ export interface CommandMap {
   'open-joint': Record<string, never>;
   pause: Record<string, never>;
   'end-session': Record<string, never>;
+  /** Closes the case for good and destroys what people wrote in it (C11); the content-free record stays. */
+  'close-case': Record<string, never>;
   'signal-ready': Record<string, never>;
   'post-message': { stream: string; body: string; label: Label | null };
   'set-label': { messageId: string; label: Label };

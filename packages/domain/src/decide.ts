@@ -164,6 +164,12 @@ const handlers: { [K in CommandType]: Handler<K> } = {
     requireLive(state, ctx, 'joint', 'separate', 'reconvening', 'paused');
     emit('session.ended', SESSION, { sessionNo: state.session.sessionNo });
   },
+  'close-case': (state, _c, ctx, emit, actor) => {
+    requireMediator(actor);
+    // A live session ends with the case: nobody is left in a room of a closed case.
+    if (effectivePhase(state.session, ctx.now) !== 'none') emit('session.ended', SESSION, { sessionNo: state.session.sessionNo });
+    emit('case.closed', SESSION, {});
+  },
   'signal-ready': (state, _c, ctx, emit, actor) => {
     const me = requireSideMember(actor);
     requireLive(state, ctx, 'separate', 'reconvening');

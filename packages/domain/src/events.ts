@@ -28,6 +28,7 @@ export interface EventDataMap {
   'caucus.requested': { requestId: string; requesterId: string };
   'caucus.requested-public': { sideId: string };
   'caucus.answered': { requestId: string; answer: 'accepted' | 'declined' | 'deferred' };
+  'case.closed': Record<string, never>;
 }
 
 export type EventType = keyof EventDataMap;

@@ -131,6 +131,7 @@ const handlers: HandlerMap = {
     };
   },
   'caucus.requested-public': (s) => s,
+  'case.closed': (s) => ({ ...s, status: 'closed' }),
   'caucus.answered': (s, e) => {
     const r = s.requests[e.data.requestId];
     if (!r) return s;

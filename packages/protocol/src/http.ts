@@ -44,6 +44,10 @@ export const StartSeparateBody = z.strictObject({ sideId: Id, purpose: z.string(
 export const MoveBody = z.strictObject({ sideId: Id.nullable() });
 export const ReconveneBody = z.strictObject({ countdownSeconds: z.number().int().min(0).max(3600).default(0) });
 export const EmptyBody = z.strictObject({});
+/** Closing destroys what people wrote (C11): the body says so in as many words. */
+export const CloseCaseBody = z.strictObject({
+  destroyContent: z.literal(true, { error: 'Closing a case destroys everything written in it for good: send {"destroyContent": true} to confirm.' }),
+});
 export const PostMessageBody = z.strictObject({ body: Body, label: Label.nullable().default(null) });
 export const SetLabelBody = z.strictObject({ label: Label });
 export const RequestCaucusBody = z.strictObject({ reason: z.string().trim().max(1000).nullable().default(null) });

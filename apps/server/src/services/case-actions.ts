@@ -40,6 +40,8 @@ export async function caseCommand(
   if (!rec) throw notFound('No such case.');
   const me = memberOf(rec.state, principal);
   const removing = command.type === 'remove-participant' ? command.input.participantId : null;
+  // Closing leaves the case to its mediators (C7): everyone else loses it, live connections first.
+  const losing = command.type === 'close-case' ? Object.values(rec.state.participants).filter((p) => p.role !== 'mediator').map((p) => p.id) : removing ? [removing] : null;
   let produced: CaseState | undefined;
   const answer = await engine.run({
     caseId,
@@ -52,8 +54,12 @@ export async function caseCommand(
       command.type === 'set-label'
         ? (state) => (state.id === caseId ? svc.cases.item(caseId, command.input.messageId) : Promise.resolve(null))
         : undefined,
-    extra: removing ? () => ({ endInvitationsOf: [removing], endSessionsOf: [removing], leaveCaseOf: [removing] }) : undefined,
-    afterCommit: removing ? () => svc.publisher.disconnect({ caseId, participantIds: [removing] }) : undefined,
+    extra: removing
+      ? () => ({ endInvitationsOf: [removing], endSessionsOf: [removing], leaveCaseOf: [removing] })
+      : losing
+        ? () => ({ endInvitationsOf: losing, endSessionsOf: losing })
+        : undefined,
+    afterCommit: losing ? () => svc.publisher.disconnect({ caseId, participantIds: losing }) : undefined,
     respond: (state, events) => ({
       created: events.flatMap((e) => {
         const id =
@@ -66,6 +72,10 @@ export async function caseCommand(
       onCommitted?.(r);
     },
   });
+  // The close is stored: what people wrote goes now, before the answer (C11). Should the
+  // process stop first, the store finishes this when it next opens (keys-at-start.ts); a
+  // retried close does it again, which changes nothing.
+  if (command.type === 'close-case') await svc.cases.destroyContent(caseId);
   return { ...answer, state: produced };
 }
 

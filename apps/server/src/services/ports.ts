@@ -122,6 +122,11 @@ export interface CaseStore {
    */
   durable?(): Promise<void>;
   readStream(caseId: string, stream: string, after: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Destroys a closed case's content for good (C11): what people wrote is gone from the log
+   * and its key is shredded; the audit chain and every other metadata row stay. Idempotent.
+   */
+  destroyContent(caseId: string): Promise<void>;
   item(caseId: string, messageId: string): Promise<ItemMeta | null>;
   agreement(caseId: string): Promise<{ text: string; hash: string } | null>;
   audit(caseId: string): Promise<{ entries: AuditEntry[]; head: { seq: number; hash: string } }>;

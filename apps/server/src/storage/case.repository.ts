@@ -3,10 +3,12 @@ import type SQLite from 'better-sqlite3';
 import { CompiledQuery, type Kysely, PostgresAdapter } from 'kysely';
 import type { AuditHead, CaseStore, CommitInput, CommitReceipt, InvitationRow } from '../services/ports.ts';
 import { VersionConflict } from '../services/ports.ts';
+import { type CaseKey, type CaseKeys, MissingCaseKey, SEALED } from './case-keys.ts';
 import { type CommitPlan, planCommit } from './commit-plan.ts';
 import { sqlWriter } from './commit-sql.ts';
 import { sqliteWriter } from './commit-sqlite.ts';
-import { nativeSqlite, nativeWalFlush, nativeWriteHold } from './db.ts';
+import { nativeSqlite, nativeWalFlush, nativeWriteHold, storeKeys } from './db.ts';
+import { destroyContent } from './keys-at-start.ts';
 import type { Database } from './schema.ts';
 import { FlushFailed, type WalFlush } from './wal-flush.ts';
 
@@ -62,6 +64,9 @@ const IDEMPOTENT_SQL = {
 } as const;
 
 export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions = {}): CaseStore {
+  const found = storeKeys(db);
+  if (!found) throw new Error('caseRepository needs a store opened by openDb: it holds the per-case keys (C11)');
+  const keys: CaseKeys = found;
   const placeholders = db.getExecutor().adapter instanceof PostgresAdapter ? 'numbered' : 'question-marks';
   const native = opts.writer === 'sql' ? undefined : nativeSqlite(db);
   let write: (plans: readonly CommitPlan[]) => Promise<void>;
@@ -113,19 +118,35 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
         readFailed = asConflict(e);
       }
     }
+    // Each case's key (C11). A new case's is on disk before anything is sealed with it. A
+    // case without one is a case that is not there (its claim would find no row), unless
+    // its row is there: then its key went missing, and that is said as such.
+    const caseKeys = new Map<string, CaseKey | null | Error>();
+    for (const i of inputs) {
+      if (caseKeys.has(i.caseId)) continue;
+      try {
+        if (i.expectedVersion === null) await keys.ensure(i.caseId);
+        caseKeys.set(i.caseId, keys.get(i.caseId));
+      } catch (e) {
+        const there = e instanceof MissingCaseKey && (await db.selectFrom('cases').select('id').where('id', '=', i.caseId).executeTakeFirst().catch(() => null));
+        caseKeys.set(i.caseId, e instanceof MissingCaseKey && !there ? new VersionConflict('no such case') : e instanceof Error ? e : new Error(String(e)));
+      }
+    }
     const last = new Map<string, CommitPlan | Error>();
     return inputs.map((i) => {
       const out = ((): CommitPlan | Error => {
         try {
+          const key = caseKeys.get(i.caseId) ?? null;
+          if (key instanceof Error) return key;
           if (chained.has(i)) {
             const before = last.get(i.caseId);
             // The one before failed to plan: this one, decided on top of it, cannot follow it.
             if (!before || before instanceof Error) return new VersionConflict('the command before this one was not stored');
-            return planCommit(i, before.after);
+            return planCommit(i, before.after, key);
           }
           if (readFailed && i.expectedVersion !== null && !i.expectedAudit) return readFailed;
           // A case that is not there has no head: its claim finds no row, a VersionConflict.
-          return planCommit(i, i.expectedAudit ?? heads.get(i.caseId) ?? { seq: 0, hash: GENESIS });
+          return planCommit(i, i.expectedAudit ?? heads.get(i.caseId) ?? { seq: 0, hash: GENESIS }, key);
         } catch (e) {
           return asConflict(e);
         }
@@ -198,6 +219,8 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
         .orderBy('position')
         .limit(limit)
         .execute();
+      // Content is opened with the case's key (C11); a shredded case has none, and no content.
+      const key = rows.some((r) => r.content !== null) ? keys.get(caseId) : null;
       return rows.map(
         (r) =>
           ({
@@ -208,10 +231,12 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
             actorId: r.actor_id,
             at: r.at,
             data: JSON.parse(r.data) as unknown,
-            content: r.content ? (JSON.parse(r.content) as unknown) : null,
+            content: r.content === null || !key ? null : (JSON.parse(r.content.startsWith(SEALED) ? key.open(r.id, r.content) : r.content) as unknown),
           }) as StoredEvent,
       );
     },
+
+    destroyContent: (caseId) => destroyContent(db, keys, caseId),
 
     async item(caseId, messageId): Promise<ItemMeta | null> {
       const r = await db.selectFrom('items').selectAll().where('case_id', '=', caseId).where('message_id', '=', messageId).executeTakeFirst();

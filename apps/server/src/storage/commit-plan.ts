@@ -1,13 +1,15 @@
 import { GENESIS, sealEntry } from '@caucus/domain';
 import { sha256 } from '../platform.ts';
 import { type AuditHead, type CommitInput, VersionConflict } from '../services/ports.ts';
+import type { CaseKey } from './case-keys.ts';
 import type { AgreementsTable, CaseMediatorsTable, CasesTable, CaseStatesTable, Database, EventsTable, IdempotencyTable, InvitationsTable, ItemsTable } from './schema.ts';
 
 /**
  * The rows one command writes, worked out once and without touching the database, so that
  * the SQLite and PostgreSQL writers (commit-sqlite.ts, commit-sql.ts) only execute them and
- * hold no logic of their own. A plan is pure: the same input and audit head give the same
- * rows, so a batch that failed can be written again command by command from the same plans.
+ * hold no logic of their own. A plan is pure but for the nonces its sealed content takes:
+ * the same input and audit head give the same audit entries, and a batch that failed is
+ * written again command by command from the very same plans.
  */
 export interface CommitPlan {
   readonly caseId: string;
@@ -24,7 +26,7 @@ export interface CommitPlan {
   readonly state: string | null;
   /** A creation: the case row (version 1, already at `after`), its state, agreement and mediators. */
   readonly create: { readonly case: CasesTable; readonly state: CaseStatesTable; readonly agreement: AgreementsTable; readonly mediators: readonly CaseMediatorsTable[] } | null;
-  /** The log rows: each event with its audit entry and its content (C10: only in `content`). */
+  /** The log rows: each event with its audit entry and its content, sealed with the case's key (C10: only in `content`; C11). */
   readonly events: readonly EventsTable[];
   /** Projections: items inserted by message.posted, labels set by message.labelled (in that order). */
   readonly items: readonly ItemsTable[];
@@ -44,9 +46,12 @@ export interface CommitPlan {
 /**
  * Builds a command's plan on top of the case's audit head at `expectedVersion` (ignored for
  * a creation, whose chain starts at GENESIS). A wrong head cannot slip through: the claim
- * checks it against the stored one along with the version.
+ * checks it against the stored one along with the version. `key` is the case's (C11): what
+ * people wrote is stored sealed with it, and the audit entry holds its keyed digest, which
+ * says nothing about the text once the key is destroyed. Null once the case was shredded:
+ * then no event may carry content.
  */
-export function planCommit(input: CommitInput, head: AuditHead): CommitPlan {
+export function planCommit(input: CommitInput, head: AuditHead, key: CaseKey | null): CommitPlan {
   const { caseId, state, now } = input;
   const creating = input.expectedVersion === null;
   const before = creating ? { seq: 0, hash: GENESIS } : head;
@@ -56,10 +61,13 @@ export function planCommit(input: CommitInput, head: AuditHead): CommitPlan {
   let seq = before.seq;
   let prev = before.hash;
   for (const e of input.events) {
-    // The content is stored as this text, and the audit entry proves it by its hash (C10).
-    const content = e.content ? JSON.stringify(e.content) : null;
+    // The content is this text, stored sealed; the audit entry proves it by its keyed digest (C10, C11).
+    const json = e.content ? JSON.stringify(e.content) : null;
+    if (json !== null && !key) throw new Error(`case ${caseId} was shredded: it stores no content`);
+    const content = json === null || !key ? null : key.seal(e.id, json);
     seq += 1;
-    const entry = sealEntry(caseId, { seq, eventId: e.id, type: e.type, actorId: e.actorId, stream: e.stream, at: e.at, contentHash: content === null ? null : sha256(content), prevHash: prev }, sha256);
+    const contentHash = json === null || !key ? null : key.digest(json);
+    const entry = sealEntry(caseId, { seq, eventId: e.id, type: e.type, actorId: e.actorId, stream: e.stream, at: e.at, contentHash, prevHash: prev }, sha256);
     prev = entry.hash;
     events.push({
       case_id: caseId,

@@ -4,7 +4,9 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
+import { type CaseKeys, fileCaseKeys } from './case-keys.ts';
 import { DiskWaits } from './disk-waits.ts';
+import { settleKeys } from './keys-at-start.ts';
 import { migrate } from './migrations.ts';
 import { type WalFlush, walFlusher } from './wal-flush.ts';
 import type { Database } from './schema.ts';
@@ -22,8 +24,15 @@ export interface Db {
   readonly sqlite?: SQLite.Database;
   /** SQLite only: how long acknowledgements waited on the disk (disk-waits.ts). */
   readonly diskWaits?: DiskWaits;
+  /** The per-case keys of what people wrote (C11, case-keys.ts), whatever the engine. */
+  readonly keys: CaseKeys;
   close(): Promise<void>;
 }
+
+const keyStores = new WeakMap<Kysely<Database>, CaseKeys>();
+
+/** The key store opened with a Kysely instance by openDb (the case repository seals with it). */
+export const storeKeys = (kysely: Kysely<Database>): CaseKeys | undefined => keyStores.get(kysely);
 
 const nativeConnections = new WeakMap<Kysely<Database>, SQLite.Database>();
 
@@ -164,6 +173,8 @@ function reusingStatements(sqlite: SQLite.Database, max = 500): SqliteDatabase {
 export async function openDb(opts: {
   databaseUrl: string | null;
   dataDir: string;
+  /** Where the per-case keys live (default `<dataDir>/keys`), with either engine. */
+  keysDir?: string | null;
   /** SQLite's checkpoint thread (tests set short intervals). */
   checkpoint?: { intervalMs?: number; resetFrames?: number; resetMs?: number };
 }): Promise<Db> {
@@ -222,13 +233,23 @@ export async function openDb(opts: {
     });
     onClose(kysely, () => wal.close());
   }
-  await migrate(kysely as unknown as Kysely<unknown>);
+  const keys = fileCaseKeys(opts.keysDir || path.join(opts.dataDir, 'keys'));
+  try {
+    await migrate(kysely as unknown as Kysely<unknown>);
+    await settleKeys(kysely, keys, engine);
+  } catch (e) {
+    for (const fn of closers.get(kysely) ?? []) await fn();
+    await kysely.destroy();
+    throw e;
+  }
+  keyStores.set(kysely, keys);
   const k = kysely;
   return {
     kysely,
     engine,
     sqlite: native,
     diskWaits,
+    keys,
     async close() {
       for (const fn of closers.get(k) ?? []) await fn();
       await k.destroy();

@@ -72,9 +72,11 @@ describe('logs and audit trail', () => {
         expect(audit, `audit contains ${s}`).not.toContain(s);
         expect(stored, `a column other than events.content holds ${s}`).not.toContain(s);
       }
-      // ...while the words themselves were stored, in that column.
-      const content = (await sql.raw(`SELECT content FROM "events" WHERE content IS NOT NULL`).execute(server.db.kysely)).rows.map((r) => JSON.stringify(r));
-      for (const w of ['BODY-MARKER-42', 'REASON-MARKER-13', 'PURPOSE-MARKER-77', 'NOTE-MARKER-99', 'secret-ana@example.org']) expect(content.join(''), w).toContain(w);
+      // ...while the words themselves were stored, in that column, sealed with the case's key (C11).
+      const key = server.db.keys.get(caseId);
+      const rows = (await sql<{ id: string; content: string }>`SELECT id, content FROM events WHERE content IS NOT NULL`.execute(server.db.kysely)).rows;
+      const content = rows.map((r) => key?.open(r.id, r.content) ?? '').join('');
+      for (const w of ['BODY-MARKER-42', 'REASON-MARKER-13', 'PURPOSE-MARKER-77', 'NOTE-MARKER-99', 'secret-ana@example.org']) expect(content, w).toContain(w);
     } finally {
       await server.stop();
     }

@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       port: 3000,
       host: '127.0.0.1',
       dataDir: path.resolve('./data'),
+      keysDir: path.resolve('./data/keys'),
       databaseUrl: null,
       publicUrl: 'http://127.0.0.1:3000',
       secureCookies: false,
@@ -53,6 +54,10 @@ describe('loadConfig', () => {
     const c = loadConfig({ DATA_DIR: '/var/lib/caucus', DATABASE_URL: 'postgresql://caucus@db/caucus', TRUST_PROXY: 'true', LOG_LEVEL: 'warn', PORT: '0' });
     expect(c).toMatchObject({ dataDir: '/var/lib/caucus', databaseUrl: 'postgresql://caucus@db/caucus', trustProxy: true, logLevel: 'warn', port: 0 });
     expect(loadConfig({ DATA_DIR: 'rel/dir' }).dataDir).toBe(path.resolve('rel/dir'));
+    // The case keys (C11) follow DATA_DIR unless they are put elsewhere.
+    expect(loadConfig({ DATA_DIR: '/var/lib/caucus' }).keysDir).toBe('/var/lib/caucus/keys');
+    expect(loadConfig({ DATA_DIR: '/var/lib/caucus', KEYS_DIR: '/secure/keys' }).keysDir).toBe('/secure/keys');
+    expect(loadConfig({ KEYS_DIR: '' }).keysDir).toBe(path.resolve('./data/keys'));
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/d' }).databaseUrl).toBe('postgres://u@h:5432/d');

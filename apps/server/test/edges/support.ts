@@ -226,6 +226,7 @@ export function sampleBodies(sideId: string): Record<string, unknown> {
     '/api/v1/cases/{caseId}/caucus-requests': { reason: 'a word' },
     '/api/v1/cases/{caseId}/caucus-requests/{requestId}/answer': { answer: 'deferred', reply: null },
     '/api/v1/cases/{caseId}/participants': { role: 'party', sideId, displayName: 'Nia New', email: null },
+    '/api/v1/cases/{caseId}/close': { destroyContent: true },
   };
 }
 

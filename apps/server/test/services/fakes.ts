@@ -28,6 +28,10 @@ export class MemoryCaseStore implements CaseStore {
     if (input.idempotency) this.idem.set(`${input.idempotency.scope}|${input.idempotency.key}`, input.idempotency);
     return Promise.resolve();
   }
+  destroyContent(caseId: string) {
+    for (const [i, e] of this.events.entries()) if (e.caseId === caseId) this.events[i] = { ...e, content: null };
+    return Promise.resolve();
+  }
   readStream(caseId: string, stream: string, after: number, limit: number) {
     return Promise.resolve(this.events.filter((e) => e.caseId === caseId && e.stream === stream && e.position > after).slice(0, limit));
   }

@@ -5,6 +5,7 @@ import { hashToken, sha256 } from '../../src/platform.ts';
 import { type AccountStore, type CaseStore, type CommitInput, type CommitReceipt, VersionConflict } from '../../src/services/ports.ts';
 import { accountRepository } from '../../src/storage/account.repository.ts';
 import { AUDIT_COLUMNS, caseRepository } from '../../src/storage/case.repository.ts';
+import { SEALED } from '../../src/storage/case-keys.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrations.ts';
 import { TABLES } from '../../src/storage/schema.ts';
@@ -132,7 +133,7 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       expect(c.driver.state.heads[JOINT]).toBe(12);
     });
 
-    it('keeps what people wrote in the content column only, never in event metadata or the audit entry', async () => {
+    it('[C10][C11] keeps what people wrote in the content column only, sealed with the case key: never in plain text, never in event metadata or the audit entry', async () => {
       const c = await openCase(cases, { caseId: 'c-content', leadAccount: 'acct-1' });
       await c.driver.run(c.lead, cmd('start-session', {}));
       const words = ['Our real limit is 40,000.', 'reality-test the rent figure', 'why we need a break'];
@@ -140,12 +141,18 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       await c.driver.run(c.lead, cmd('start-separate', { sideId: c.sideB, purpose: words[1] ?? null }));
       await c.driver.run(c.partyB, cmd('request-caucus', { reason: words[2] ?? null }));
       const rows = await db.kysely.selectFrom('events').selectAll().where('case_id', '=', 'c-content').execute();
-      for (const w of words) {
-        expect(rows.filter((r) => r.content?.includes(w))).toHaveLength(1);
-        // Every other column of every row (the event's metadata and its audit entry) is free of it.
-        expect(rows.some((r) => JSON.stringify({ ...r, content: null }).includes(w))).toBe(false);
-      }
-      expect(rows.find((r) => r.id === posted.id)?.content).toBe(JSON.stringify({ body: words[0] }));
+      // No column of any row holds the words, the content column included: it holds them sealed (C11).
+      for (const w of words) expect(rows.some((r) => JSON.stringify(r).includes(w))).toBe(false);
+      const sealed = rows.find((r) => r.id === posted.id)?.content ?? '';
+      expect(sealed.startsWith(SEALED)).toBe(true);
+      // Sealed with this case's key, for this event: it opens there, and nowhere else.
+      const key = db.keys.get('c-content');
+      expect(key?.open(posted.id, sealed)).toBe(JSON.stringify({ body: words[0] }));
+      expect(() => key?.open('another-event', sealed)).toThrow();
+      // The audit entry's digest is keyed: the plain hash of a guessed text does not match it.
+      const entry = rows.find((r) => r.id === posted.id);
+      expect(entry?.content_hash).toBe(key?.digest(JSON.stringify({ body: words[0] })));
+      expect(entry?.content_hash).not.toBe(sha256(JSON.stringify({ body: words[0] })));
       // Only the events that carry content have any.
       expect(rows.filter((r) => r.content !== null).map((r) => r.type).sort()).toEqual(['caucus.requested', 'message.posted', 'participant.contact', 'separate.purpose']);
       const [read] = await cases.readStream('c-content', JOINT, 0, 1);
@@ -370,7 +377,7 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       expect(head).toEqual({ seq: row.audit_seq, hash: row.audit_hash });
       expect(head).toEqual({ seq: total, hash: entries.at(-1)?.hash });
       const entry = entries.find((e) => e.eventId === posted.id);
-      expect(entry).toMatchObject({ type: 'message.posted', stream: JOINT, actorId: c.partyA, at: T0, contentHash: sha256(JSON.stringify({ body: 'a very particular sentence' })) });
+      expect(entry).toMatchObject({ type: 'message.posted', stream: JOINT, actorId: c.partyA, at: T0, contentHash: db.keys.get('c-audit')?.digest(JSON.stringify({ body: 'a very particular sentence' })) });
       expect(JSON.stringify(await db.kysely.selectFrom('events').select(AUDIT_COLUMNS).select('data').execute())).not.toContain('particular sentence');
       // The chain is what storage holds: altering or cutting rows shows.
       await db.kysely.updateTable('events').set({ type: 'session.paused' }).where('case_id', '=', 'c-audit').where('seq', '=', 2).execute();

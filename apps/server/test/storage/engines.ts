@@ -51,8 +51,12 @@ export const postgresEngine: EngineUnderTest = {
   skip: postgresSkipReason,
   async target() {
     const fresh = await freshPostgresDatabase();
-    // dataDir is unused with a URL; openDb still wants one.
-    return target(fresh.url, os.tmpdir(), () => fresh.drop());
+    // The database is PostgreSQL's; the per-case keys (C11) are files, in a directory of this test's own.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-keys-'));
+    return target(fresh.url, dir, async () => {
+      await fresh.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
   },
 };
 

@@ -1,5 +1,7 @@
 import { caucusStream, JOINT, MEDIATORS, verifyChain } from '@caucus/domain';
 import { type Kysely, sql } from 'kysely';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it as vitestIt } from 'vitest';
 import { sha256 } from '../../src/platform.ts';
 import { caseRepository } from '../../src/storage/case.repository.ts';
@@ -72,7 +74,8 @@ describe.each(ENGINES)('migration 0002 (log layout) on $name', (engine) => {
     for (const r of items) await insert('items', r);
     for (const t of kept) for (const r of keptRows[t] ?? []) await insert(t, r);
 
-    // The next start runs 0002.
+    // The next start runs 0002. The content rows are sealed with the source's case key (C11): it comes along.
+    fs.cpSync(path.join(source.dataDir, 'keys'), path.join(old.dataDir, 'keys'), { recursive: true });
     const migrated: Db = await old.open();
     const m = migrated.kysely as unknown as Kysely<unknown>;
     expect((await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(m)).rows.map((r) => r.name)).toEqual(['0001-initial', '0002-log-layout', '0003-removed-mediators']);
@@ -94,6 +97,50 @@ describe.each(ENGINES)('migration 0002 (log layout) on $name', (engine) => {
     const after = await store.audit('c-old');
     expect(verifyChain('c-old', after.entries, after.head, sha256)).toEqual({ ok: true, length: events.length + 1 });
     expect(await store.load('c-old')).toEqual({ state: c.driver.state, version: c.driver.version, audit: c.driver.audit });
+  });
+});
+
+/**
+ * A store written before content was sealed (C11) holds it in plain text and has no keys:
+ * the next start gives each such case a key and seals its content in place, and on SQLite
+ * rebuilds the file so that the plain pages are not left behind in its free space.
+ */
+describe.each(ENGINES)('content written before it was sealed, on $name', (engine) => {
+  const it = vitestIt.skipIf(engine.skip !== null);
+  const targets: StoreTarget[] = [];
+  afterEach(async () => {
+    for (const t of targets.splice(0)) await t.dispose();
+  });
+
+  it('[C11] is sealed in place at the next start, reads the same, and the audit chain still verifies', async () => {
+    const target = await engine.target();
+    targets.push(target);
+    const db = await target.open();
+    const c = await openCase(caseRepository(db.kysely), { caseId: 'c-plain', leadAccount: 'acct-1' });
+    await c.driver.run(c.lead, cmd('start-session', {}));
+    await c.driver.post(c.partyA, JOINT, 'written in the clear 7f3a');
+    const key = db.keys.get('c-plain');
+    const k = db.kysely as unknown as Kysely<unknown>;
+    const sealedRows = (await sql<{ id: string; content: string }>`SELECT id, content FROM events WHERE content IS NOT NULL`.execute(k)).rows;
+    // As the code before sealing wrote it: the JSON itself, and no key.
+    for (const r of sealedRows) await sql`UPDATE events SET content = ${key?.open(r.id, r.content)} WHERE id = ${r.id}`.execute(k);
+    const before = await caseRepository(db.kysely).readStream('c-plain', JOINT, 0, 100);
+    await db.close();
+    fs.rmSync(path.join(target.dataDir, 'keys'), { recursive: true });
+
+    const again = await target.open();
+    const store = caseRepository(again.kysely);
+    expect(await store.readStream('c-plain', JOINT, 0, 100)).toEqual(before);
+    const rows = (await sql<{ content: string }>`SELECT content FROM events WHERE content IS NOT NULL`.execute(again.kysely)).rows;
+    expect(rows.length).toBe(sealedRows.length);
+    expect(rows.every((r) => r.content.startsWith('c1:'))).toBe(true);
+    const { entries, head } = await store.audit('c-plain');
+    expect(verifyChain('c-plain', entries, head, sha256).ok).toBe(true);
+    if (engine.name === 'sqlite') {
+      await again.close();
+      for (const f of fs.readdirSync(target.dataDir).filter((n) => n.startsWith('caucus.sqlite')))
+        expect(fs.readFileSync(path.join(target.dataDir, f)).includes('written in the clear 7f3a'), f).toBe(false);
+    }
   });
 });
 

@@ -1,6 +1,9 @@
 import type { CaseView, EventView } from '@caucus/protocol';
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { openDb } from '../../src/storage/db.ts';
 import { scenario, testServer, type TestServer } from '../harness.ts';
 import { type FreshDatabase, freshPostgresDatabase, postgresSkipReason, warnIfPostgresSkipped } from './pg.ts';
@@ -27,7 +30,10 @@ describe.skipIf(postgresSkipReason !== null)('the server on PostgreSQL', () => {
 
   it('[C1] creates a case, joins, talks in joint; side B\'s caucus stays with side B; all of it survives a restart', async () => {
     if (!fresh) throw new Error('no database');
-    server = await testServer({ databaseUrl: fresh.url });
+    // The case keys (C11) live in the data directory: the restart below keeps it.
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-pg-'));
+    onTestFinished(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+    server = await testServer({ databaseUrl: fresh.url, dataDir });
     expect(server.db.engine).toBe('postgres');
     const s = await scenario(server);
     const base = `/api/v1/cases/${s.caseId}`;
@@ -70,8 +76,8 @@ describe.skipIf(postgresSkipReason !== null)('the server on PostgreSQL', () => {
     await server.stop();
     server = undefined;
 
-    // A new server process on the same database serves the same log.
-    server = await testServer({ databaseUrl: fresh.url });
+    // A new server process on the same database (and data directory) serves the same log.
+    server = await testServer({ databaseUrl: fresh.url, dataDir });
     const again = server.browser();
     for (const [k, v] of cookies) again.cookies.set(k, v);
     again.as = bParty.participantId;
@@ -83,10 +89,12 @@ describe.skipIf(postgresSkipReason !== null)('the server on PostgreSQL', () => {
   it('[C10] a failed statement is never logged with its values, whatever the database sets: they carry what people wrote', async () => {
     if (!fresh) throw new Error('no database');
     const name = new URL(fresh.url).pathname.slice(1);
-    const admin = await openDb({ databaseUrl: fresh.url, dataDir: '' });
+    const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-keys-'));
+    onTestFinished(() => fs.rmSync(keys, { recursive: true, force: true }));
+    const admin = await openDb({ databaseUrl: fresh.url, dataDir: keys });
     await sql.raw(`ALTER DATABASE "${name}" SET log_parameter_max_length_on_error = 64`).execute(admin.kysely);
     await admin.close();
-    const db = await openDb({ databaseUrl: fresh.url, dataDir: '' });
+    const db = await openDb({ databaseUrl: fresh.url, dataDir: keys });
     try {
       // Several connections of the pool at once: each one is set as it opens.
       const shown = await Promise.all([1, 2, 3].map(() => sql<{ v: string }>`SELECT current_setting('log_parameter_max_length_on_error') AS v, pg_sleep(0.05)`.execute(db.kysely)));

@@ -5,6 +5,7 @@ import {
   AnswerRequestBody,
   CaseParams,
   CaseView,
+  CloseCaseBody,
   CreateCaseBody,
   CreateCaseResponse,
   EmptyBody,
@@ -110,6 +111,7 @@ export function caseRoutes(d: RouteDeps): RouteDef[] {
     command('/session/pause', 'Pause the session', EmptyBody, () => ({ type: 'pause', input: {} })),
     command('/session/end', 'End the live session (back to asynchronous)', EmptyBody, () => ({ type: 'end-session', input: {} })),
     command('/session/ready', 'Signal that your side is ready to return', EmptyBody, () => ({ type: 'signal-ready', input: {} })),
+    command('/close', 'Close the case for good: what people wrote is destroyed, the content-free record and its audit chain stay', CloseCaseBody, () => ({ type: 'close-case', input: {} })),
     command(
       '/rooms/:stream/messages',
       'Write a message in a room',

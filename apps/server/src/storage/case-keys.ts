@@ -1,0 +1,147 @@
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, type KeyObject, createSecretKey, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Per-case keys for what people wrote (C11). Each case has its own 256-bit key in a file of
+ * its own under `<DATA_DIR>/keys`, never in the database: the database, its WAL and its
+ * backups hold only ciphertext, and shredding a case is deleting one small file, which no
+ * database engine's dead rows, WAL segments or later backups can bring back.
+ *
+ * A shredded case leaves a tombstone file (`.shredded`, empty) instead of its key, so that
+ * the store can tell "destroyed on purpose" from "missing" (a wrong KEYS_DIR, a lost disk):
+ * the first reads as no content, the second is an error, never silently no content.
+ */
+export type KeyState = 'key' | 'shredded' | 'none';
+
+export interface CaseKey {
+  /** Seals one event's content (its JSON text), bound to the case and the event. */
+  seal(eventId: string, json: string): string;
+  /** Opens what `seal` produced for this case and event; throws if it was altered or moved. */
+  open(eventId: string, sealed: string): string;
+  /** The content's digest for the audit chain: keyed, so that once the key is gone it proves nothing about guessed texts. */
+  digest(json: string): string;
+}
+
+export interface CaseKeys {
+  /** The case's key; null once shredded. Throws when the case has neither key nor tombstone. */
+  get(caseId: string): CaseKey | null;
+  /** Makes sure the case has a key on disk (durably) before anything is sealed with it. */
+  ensure(caseId: string): Promise<void>;
+  state(caseId: string): KeyState;
+  /** Destroys the case's key: overwritten, flushed, then unlinked behind a tombstone. Idempotent. */
+  shred(caseId: string): Promise<void>;
+}
+
+/** Prefix of sealed content: the format's version (AES-256-GCM, 96-bit random nonce, 128-bit tag). */
+export const SEALED = 'c1:';
+/** Prefix of a keyed content digest in the audit chain (HMAC-SHA256 under a key derived from the case's). */
+export const KEYED_DIGEST = 'k1:';
+
+export class MissingCaseKey extends Error {}
+
+const fileName = (caseId: string): string => Buffer.from(caseId, 'utf8').toString('hex');
+
+function caseKey(caseId: string, raw: Buffer): CaseKey {
+  const derive = (info: string): KeyObject => createSecretKey(Buffer.from(hkdfSync('sha256', raw, Buffer.alloc(0), info, 32)));
+  const enc = derive('caucus content encryption v1');
+  const mac = derive('caucus content digest v1');
+  const aad = (eventId: string): Buffer => Buffer.from(`${caseId}\u0000${eventId}`, 'utf8');
+  return {
+    seal(eventId, json) {
+      const iv = randomBytes(12);
+      const c = createCipheriv('aes-256-gcm', enc, iv);
+      c.setAAD(aad(eventId));
+      const body = Buffer.concat([c.update(json, 'utf8'), c.final()]);
+      return SEALED + Buffer.concat([iv, body, c.getAuthTag()]).toString('base64');
+    },
+    open(eventId, sealed) {
+      const all = Buffer.from(sealed.slice(SEALED.length), 'base64');
+      const d = createDecipheriv('aes-256-gcm', enc, all.subarray(0, 12));
+      d.setAAD(aad(eventId));
+      d.setAuthTag(all.subarray(all.length - 16));
+      return Buffer.concat([d.update(all.subarray(12, all.length - 16)), d.final()]).toString('utf8');
+    },
+    digest: (json) => KEYED_DIGEST + createHmac('sha256', mac).update(json, 'utf8').digest('hex'),
+  };
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const h = await fs.promises.open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+/** The key store in `dir` (created 0700 if absent). One process per store (single-process.ts). */
+export function fileCaseKeys(dir: string): CaseKeys {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const loaded = new Map<string, { raw: Buffer; key: CaseKey }>();
+  const keyFile = (caseId: string): string => path.join(dir, `${fileName(caseId)}.key`);
+  const tombstone = (caseId: string): string => path.join(dir, `${fileName(caseId)}.shredded`);
+
+  const state = (caseId: string): KeyState => (fs.existsSync(tombstone(caseId)) ? 'shredded' : loaded.has(caseId) || fs.existsSync(keyFile(caseId)) ? 'key' : 'none');
+
+  return {
+    state,
+    get(caseId) {
+      const hit = loaded.get(caseId);
+      if (hit) return hit.key;
+      let raw: Buffer;
+      try {
+        raw = fs.readFileSync(keyFile(caseId));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        if (fs.existsSync(tombstone(caseId))) return null;
+        throw new MissingCaseKey(`The key of case ${caseId} is not in ${dir}: its content cannot be read or written. Is KEYS_DIR (or DATA_DIR) the one this store was written with?`);
+      }
+      if (raw.length !== 32) throw new MissingCaseKey(`The key file of case ${caseId} in ${dir} is damaged (${raw.length} bytes, not 32).`);
+      const key = caseKey(caseId, raw);
+      loaded.set(caseId, { raw, key });
+      return key;
+    },
+    async ensure(caseId) {
+      if (loaded.has(caseId) || fs.existsSync(keyFile(caseId))) return;
+      if (fs.existsSync(tombstone(caseId))) throw new Error(`case ${caseId} was shredded: it gets no new key`);
+      // Written whole to a temporary file, flushed, then renamed into place and the directory
+      // flushed: the key is on disk before anything sealed with it can be.
+      const tmp = `${keyFile(caseId)}.${process.pid}.tmp`;
+      const h = await fs.promises.open(tmp, 'wx', 0o600);
+      try {
+        await h.writeFile(randomBytes(32));
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+      await fs.promises.rename(tmp, keyFile(caseId));
+      await syncDir(dir);
+    },
+    async shred(caseId) {
+      const file = keyFile(caseId);
+      // The tombstone first: a crash half-way leaves both, and the next start finishes the job.
+      if (!fs.existsSync(tombstone(caseId))) {
+        await fs.promises.writeFile(tombstone(caseId), '', { mode: 0o600 });
+        await syncDir(dir);
+      }
+      const hit = loaded.get(caseId);
+      loaded.delete(caseId);
+      hit?.raw.fill(0);
+      if (fs.existsSync(file)) {
+        // Overwritten in place and flushed before the unlink, so that the blocks the file
+        // leaves behind do not hold the key (as far as the filesystem writes in place).
+        const h = await fs.promises.open(file, 'r+');
+        try {
+          const { size } = await h.stat();
+          await h.write(Buffer.alloc(Math.max(size, 32)), 0, Math.max(size, 32), 0);
+          await h.sync();
+        } finally {
+          await h.close();
+        }
+        await fs.promises.unlink(file);
+      }
+      await syncDir(dir);
+    },
+  };
+}

@@ -1,0 +1,232 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { caucusStream, JOINT, MEDIATORS } from '@caucus/domain';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it as vitestIt } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { seededIds } from '../../src/platform.ts';
+import { startServer } from '../../src/server.ts';
+import { caseRepository } from '../../src/storage/case.repository.ts';
+import { openDb } from '../../src/storage/db.ts';
+import { TABLES } from '../../src/storage/schema.ts';
+import { cmd, openCase } from '../storage/case-driver.ts';
+import { freshPostgresDatabase, postgresSkipReason, warnIfPostgresSkipped, type FreshDatabase } from '../storage/pg.ts';
+import { type Browser, ManualClock, scenario, testServer, type TestServer } from '../harness.ts';
+
+/**
+ * C11: what people wrote is encrypted at rest with a key of the case's own, kept outside the
+ * database; closing the case destroys that key and the content, after which no file of the
+ * store (database, WAL, key directory) and no backup taken afterwards holds a byte of it,
+ * while the content-free record and its audit chain remain and verify.
+ */
+warnIfPostgresSkipped('C11 shredding');
+
+const MARKERS = ['JOINT-MARK-5h2k', 'CAUCUS-MARK-9qv1', 'PURPOSE-MARK-3xw8', 'NOTE-MARK-7tz4', 'REASON-MARK-1mm6'];
+
+/** Every file under `dir`, recursively. */
+const filesUnder = (dir: string): string[] =>
+  fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+
+/** Which of `needles` some file under `dir` holds, byte for byte. */
+const foundIn = (dir: string, needles: readonly (string | Buffer)[]): string[] =>
+  filesUnder(dir).flatMap((f) => {
+    const bytes = fs.readFileSync(f);
+    return needles.filter((n) => bytes.includes(n)).map((n) => `${path.relative(dir, f)}: ${typeof n === 'string' ? n : n.toString('hex')}`);
+  });
+
+/** Every value of every table, as one text: what a dump of the database would hold. */
+async function everyValue(server: TestServer): Promise<string> {
+  const out: string[] = [];
+  for (const t of TABLES) out.push(JSON.stringify((await sql.raw(`SELECT * FROM "${t}"`).execute(server.db.kysely)).rows));
+  return out.join('\n');
+}
+
+/** A case with a message in every kind of room, a separate-session purpose and a caucus request. */
+async function caseWithContent(server: TestServer) {
+  const s = await scenario(server);
+  const [a, b] = s.sides;
+  const partyA = s.members[0]?.[0]?.browser as Browser;
+  const partyB = s.members[1]?.[0]?.browser as Browser;
+  const m = s.mediator;
+  const base = `/api/v1/cases/${s.caseId}`;
+  expect((await m.post(`${base}/session/start`)).status).toBe(200);
+  expect((await partyA.post(`${base}/rooms/${JOINT}/messages`, { body: MARKERS[0] })).status).toBe(200);
+  expect((await m.post(`${base}/session/separate`, { sideId: a?.id, purpose: MARKERS[2] })).status).toBe(200);
+  expect((await partyA.post(`${base}/rooms/${caucusStream(a?.id ?? '')}/messages`, { body: MARKERS[1] })).status).toBe(200);
+  expect((await m.post(`${base}/rooms/${MEDIATORS}/messages`, { body: MARKERS[3] })).status).toBe(200);
+  expect((await partyB.post(`${base}/caucus-requests`, { reason: MARKERS[4] })).status).toBe(200);
+  return { ...s, base, partyA, partyB, sideB: b };
+}
+
+/** The case key's bytes as they could turn up anywhere: raw, hex, base64. */
+function keyForms(dataDir: string, caseId: string): Buffer[] {
+  const raw = fs.readFileSync(path.join(dataDir, 'keys', `${Buffer.from(caseId).toString('hex')}.key`));
+  expect(raw.length).toBe(32);
+  return [raw, Buffer.from(raw.toString('hex')), Buffer.from(raw.toString('base64'))];
+}
+
+const engines = [
+  { name: 'sqlite', skip: null },
+  { name: 'postgres', skip: postgresSkipReason },
+] as const;
+
+describe.each(engines)('closing a case destroys what was written in it, on $name', (engine) => {
+  const it = vitestIt.skipIf(engine.skip !== null);
+  let server: TestServer | undefined;
+  let fresh: FreshDatabase | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+    await fresh?.drop();
+    fresh = undefined;
+  });
+  const start = async (): Promise<TestServer> => {
+    if (engine.name === 'postgres') fresh = await freshPostgresDatabase();
+    server = await testServer({ databaseUrl: fresh?.url ?? null });
+    return server;
+  };
+
+  it('[C11] stores what people wrote only sealed with the case key, which is not in the database', async () => {
+    const srv = await start();
+    const c = await caseWithContent(srv);
+    const key = keyForms(srv.dataDir, c.caseId);
+    // The words reach those who may read them...
+    const joint = await c.partyA.get<{ events: { content: { body?: string } | null }[] }>(`${c.base}/streams/${JOINT}/events`);
+    expect(joint.body.events.map((e) => e.content?.body)).toContain(MARKERS[0]);
+    // ...and no column of any table holds them or the key.
+    const dump = await everyValue(srv);
+    for (const w of MARKERS) expect(dump, w).not.toContain(w);
+    for (const k of key) expect(dump.includes(k.toString('latin1')), 'the key is in the database').toBe(false);
+    // On SQLite no byte of the store's files does either (the database file and its WAL).
+    if (engine.name === 'sqlite') {
+      const inStore = foundIn(srv.dataDir, [...MARKERS, ...key]).filter((f) => !f.startsWith('keys'));
+      expect(inStore).toEqual([]);
+    }
+  });
+
+  it('[C11][C7] after the close the key and the content are gone from every file and from a backup taken then; the record and its audit chain stay', async () => {
+    const srv = await start();
+    const c = await caseWithContent(srv);
+    const key = keyForms(srv.dataDir, c.caseId);
+    const partyLive = await c.partyA.live(c.caseId);
+    await partyLive.opened;
+    const before = await c.mediator.get<{ ok: boolean; length: number }>(`${c.base}/audit/verify`);
+    expect(before.body.ok).toBe(true);
+
+    // Closing destroys for good: the body has to say so.
+    const unconfirmed = await c.mediator.post(`${c.base}/close`, {});
+    expect(unconfirmed.status).toBe(400);
+    expect(unconfirmed.text).toContain('destroyContent');
+    expect((await c.partyA.post(`${c.base}/close`, { destroyContent: true })).status).toBe(403);
+    const closed = await c.mediator.post<{ view: { status: string } }>(`${c.base}/close`, { destroyContent: true });
+    expect(closed.status).toBe(200);
+    expect(closed.body.view.status).toBe('closed');
+
+    // The parties lose the case at once: their live connection first, and their sessions end (C7).
+    await partyLive.untilClosed();
+    expect((await c.partyA.get(c.base)).status).toBe(401);
+    expect((await c.partyA.get(`${c.base}/streams/${JOINT}/events`)).status).toBe(401);
+    // Nothing more happens in it.
+    expect((await c.mediator.post(`${c.base}/rooms/${JOINT}/messages`, { body: 'after the close' })).status).toBe(409);
+
+    // The record stays, without content: who posted where and when, and the chain verifies.
+    const record = await c.mediator.get<{ events: { type: string; content: unknown }[] }>(`${c.base}/streams/${JOINT}/events`);
+    expect(record.status).toBe(200);
+    expect(record.body.events.some((e) => e.type === 'message.posted')).toBe(true);
+    expect(record.body.events.every((e) => e.content === null)).toBe(true);
+    const after = await c.mediator.get<{ ok: boolean; length: number }>(`${c.base}/audit/verify`);
+    expect(after.body).toEqual({ ok: true, length: before.body.length + 2 }); // session.ended, case.closed
+
+    // Nothing of it in the database: no content, no key.
+    const dump = await everyValue(srv);
+    for (const w of MARKERS) expect(dump, w).not.toContain(w);
+    expect(Number((await sql<{ n: number }>`SELECT count(*) AS n FROM events WHERE content IS NOT NULL`.execute(srv.db.kysely)).rows[0]?.n)).toBe(0);
+    // The key file is gone; a tombstone says it went on purpose.
+    const keyFiles = fs.readdirSync(path.join(srv.dataDir, 'keys'));
+    const name = Buffer.from(c.caseId).toString('hex');
+    expect(keyFiles).toContain(`${name}.shredded`);
+    expect(keyFiles).not.toContain(`${name}.key`);
+    expect(fs.statSync(path.join(srv.dataDir, 'keys', `${name}.shredded`)).size).toBe(0);
+
+    if (engine.name === 'sqlite') {
+      // A backup taken now, and every file of the store: no byte of the content or of the key.
+      const backupDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-backup-'));
+      try {
+        const backup = path.join(backupDir, 'backup.sqlite');
+        await sql`VACUUM INTO ${backup}`.execute(srv.db.kysely);
+        expect(foundIn(backupDir, [...MARKERS, ...key])).toEqual([]);
+        expect(foundIn(srv.dataDir, [...MARKERS, ...key])).toEqual([]);
+      } finally {
+        fs.rmSync(backupDir, { recursive: true, force: true });
+      }
+    } else {
+      // PostgreSQL never held the key or the words in clear; the key directory no longer holds the key.
+      expect(foundIn(path.join(srv.dataDir, 'keys'), key)).toEqual([]);
+    }
+  });
+});
+
+describe('[C11] the store and its keys at start', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+  const tmp = (): string => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-c11-'));
+    dirs.push(d);
+    return d;
+  };
+
+  vitestIt('[C11] a close whose shredding did not happen (a crash right after it was stored) is finished when the store next opens', async () => {
+    const dir = tmp();
+    const db = await openDb({ databaseUrl: null, dataDir: dir });
+    const c = await openCase(caseRepository(db.kysely), { caseId: 'c-crash', leadAccount: 'acct-1' });
+    await c.driver.run(c.lead, cmd('start-session', {}));
+    await c.driver.post(c.partyA, JOINT, 'left behind by a crash');
+    await c.driver.run(c.lead, cmd('close-case', {})); // stored; destroyContent never ran
+    expect(db.keys.state('c-crash')).toBe('key');
+    await db.close();
+
+    const again = await openDb({ databaseUrl: null, dataDir: dir });
+    try {
+      expect(again.keys.state('c-crash')).toBe('shredded');
+      const rows = await again.kysely.selectFrom('events').select('content').where('case_id', '=', 'c-crash').where('content', 'is not', null).execute();
+      expect(rows).toEqual([]);
+      expect((await caseRepository(again.kysely).readStream('c-crash', JOINT, 0, 10)).map((e) => e.content)).toEqual([null]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  vitestIt('[C11] a store whose keys are not where it was written with refuses to open, instead of reading as if nothing had been written', async () => {
+    const dir = tmp();
+    const db = await openDb({ databaseUrl: null, dataDir: dir });
+    const c = await openCase(caseRepository(db.kysely), { caseId: 'c-lost', leadAccount: 'acct-1' });
+    await c.driver.run(c.lead, cmd('start-session', {}));
+    await c.driver.post(c.partyA, JOINT, 'sealed with a key that goes missing');
+    await db.close();
+    await expect(openDb({ databaseUrl: null, dataDir: dir, keysDir: tmp() })).rejects.toThrow(/c-lost holds sealed content, but its key is not in the key directory.*KEYS_DIR/);
+  });
+
+  vitestIt('[C11] the server starts again on a store with a shredded case, and the record is still there', async () => {
+    const dir = tmp();
+    const config = { ...loadConfig({ PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://caucus.test' }), databaseUrl: null };
+    const first = await startServer(config, { clock: new ManualClock(), ids: seededIds('c11-restart') });
+    const c = await openCase(first.svc.cases, { caseId: 'c-kept', leadAccount: 'acct-1' });
+    await c.driver.post(c.partyA, JOINT, 'gone after the close');
+    await c.driver.run(c.lead, cmd('close-case', {}));
+    await first.svc.cases.destroyContent('c-kept');
+    await first.close();
+    const second = await startServer(config, { clock: new ManualClock(), ids: seededIds('c11-restart') });
+    try {
+      const rec = await second.svc.cases.load('c-kept');
+      expect(rec?.state.status).toBe('closed');
+      const { entries } = await second.svc.cases.audit('c-kept');
+      expect(entries.map((e) => e.type)).toContain('message.posted');
+      expect(entries.at(-1)?.type).toBe('case.closed');
+    } finally {
+      await second.close();
+    }
+  });
+});
