@@ -47,7 +47,8 @@ export function Conversation(props: {
                 {formatTime(m.at)}
               </time>
             </div>
-            <p className="msg-body">{m.body}</p>
+            {/* A closed case keeps who wrote where and when; what was written was destroyed (C11). */}
+            <p className="msg-body">{m.body === '' && props.view.status === 'closed' ? <em className="muted">{t('room.contentDestroyed')}</em> : m.body}</p>
             {m.label ? (
               <div className="msg-label">
                 <Badge tone={m.label === 'confidential' ? 'private' : 'info'}>{m.label === 'confidential' ? t('label.confidential') : t('label.shareable')}</Badge>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addEvents, applyFrame, emptyState, resumePositions } from './case-state.ts';
-import { msg, partyA, viewFor } from './fixtures.ts';
+import { mediatorMe, msg, partyA, viewFor } from './fixtures.ts';
 import { messagesOf } from './selectors.ts';
 
 describe('case state: folding live frames', () => {
@@ -10,6 +10,18 @@ describe('case state: folding live frames', () => {
     expect(hello.view?.title).toBe('Harbour Lane');
     expect(hello.clockOffset).toBe(10_000 - 5_000);
     expect(hello.caughtUp).toBe(false);
+  });
+
+  it('[C11] lets go of everything written in the case once a view says it closed', () => {
+    const mediator = applyFrame(emptyState, { t: 'hello', v: 1, view: viewFor(mediatorMe) }, 0);
+    const held = addEvents(mediator, [msg('joint', 1, 'our limit is 40,000'), msg('mediators', 1, 'A may move')]);
+    expect(messagesOf(held, 'joint').map((m) => m.body)).toEqual(['our limit is 40,000']);
+    const closed = applyFrame(held, { t: 'view', view: { ...viewFor(mediatorMe), status: 'closed' } }, 0);
+    expect(JSON.stringify(closed.streams)).not.toContain('40,000');
+    expect(JSON.stringify(closed.streams)).not.toContain('A may move');
+    // The record stays: the same events, in the same places.
+    expect(messagesOf(closed, 'joint').map((m) => [m.position, m.authorId])).toEqual([[1, 'partyAAAA']]);
+    expect(closed.streams.mediators?.position).toBe(1);
   });
 
   it('drops an event it already holds (same id), whatever the path it came by', () => {

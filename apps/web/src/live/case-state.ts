@@ -75,8 +75,14 @@ export function resumePositions(s: CaseState): Record<string, number> {
   return out;
 }
 
+/** Every event held, without what people wrote in it. */
+const withoutContent = (streams: CaseState['streams']): CaseState['streams'] =>
+  Object.fromEntries(Object.entries(streams).map(([id, st]) => [id, { ...st, events: st.events.map((e) => (e.content === null ? e : { ...e, content: null })) }]));
+
 export function withView(s: CaseState, view: CaseView, localNow: number): CaseState {
-  return { ...s, view, clockOffset: view.now - localNow };
+  // The case closed: what was written in it was destroyed (C11), and the tab lets go of it too.
+  const closing = view.status === 'closed' && s.view?.status !== 'closed';
+  return { ...s, view, clockOffset: view.now - localNow, streams: closing ? withoutContent(s.streams) : s.streams };
 }
 
 export function applyFrame(s: CaseState, f: ServerFrame, localNow: number): CaseState {

@@ -15,6 +15,7 @@ import { TimeBalanceMeter } from './console-balance.tsx';
 import { PeoplePanel } from './console-people.tsx';
 import { RequestQueue } from './console-requests.tsx';
 import { audienceSentence, consoleRooms, roomInfo, suggestedRoom } from './console-rooms.ts';
+import { CloseCasePanel } from './console-close.tsx';
 import { SessionControls } from './console-session.tsx';
 import { NotesDrawer } from './notes-drawer.tsx';
 
@@ -84,6 +85,8 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
   const relabel = (m: Message, next: Label) =>
     void labelAct.run(async () => void (await endpoints.command(caseId, `/messages/${encodeURIComponent(m.id)}/label`, { label: next })));
   const mediatorHere = (sideId: string | null) => phase === 'separate' && sideId !== null && view.session.mediatorRoom === sideId;
+  // A closed case is its content-free record: who wrote where and when, nothing of what (C11).
+  const closed = view.status === 'closed';
 
   return (
     <Shell
@@ -97,13 +100,14 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
       }
     >
       <ConnectionBanner status={state.status} />
+      {closed ? <Notice kind="info">{t('console.closed')}</Notice> : null}
       <div className="console">
         <nav className="rooms" aria-label={t('console.rooms')}>
           <h2 className="rooms-title">{t('console.rooms')}</h2>
           <ul className="plain-list">
             {rooms.map((r) => {
               const unread = r.id === room ? 0 : unreadCount(state, r.id, seen[r.id] ?? 0, view.me.participantId);
-              const here = r.kind === 'caucus' ? mediatorHere(r.sideId) : r.kind === 'joint' && (phase === 'joint' || phase === 'none');
+              const here = !closed && (r.kind === 'caucus' ? mediatorHere(r.sideId) : r.kind === 'joint' && (phase === 'joint' || phase === 'none'));
               const online = r.kind === 'caucus' ? view.participants.filter((p) => p.sideId === r.sideId && state.presence.joint?.includes(p.id)).length : null;
               return (
                 <li key={r.id}>
@@ -134,7 +138,7 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
               {info.name}
             </h1>
             <p className="audience-who" data-testid="audience">
-              {audienceSentence(view, room)}
+              {closed ? t('console.closedRoom') : audienceSentence(view, room)}
             </p>
           </div>
           <Conversation
@@ -149,7 +153,7 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
             {typing.length > 0 ? tn('room.typing', typing.length, { names: new Intl.ListFormat(locale).format(typing) }) : ''}
           </p>
           {labelAct.error ? <Notice kind="error">{labelAct.error}</Notice> : null}
-          <Composer
+          {closed ? null : <Composer
             key={room}
             audience={audienceSentence(view, room)}
             roomName={info.name}
@@ -160,14 +164,15 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
             }
             onSend={send}
             onTyping={() => connection.typing(room)}
-          />
+          />}
         </section>
 
         <div className="side-panels">
-          <SessionControls caseId={caseId} view={view} serverNow={sNow} />
-          <RequestQueue caseId={caseId} view={view} requests={requests} />
+          {closed ? null : <SessionControls caseId={caseId} view={view} serverNow={sNow} />}
+          {closed ? null : <RequestQueue caseId={caseId} view={view} requests={requests} />}
           <TimeBalanceMeter caseId={caseId} view={view} refreshKey={refreshKey} />
-          <PeoplePanel caseId={caseId} view={view} state={state} refreshKey={`${refreshKey}|${online}`} />
+          {closed ? null : <PeoplePanel caseId={caseId} view={view} state={state} refreshKey={`${refreshKey}|${online}`} />}
+          {closed ? null : <CloseCasePanel caseId={caseId} title={view.title} />}
         </div>
         {notesOpen ? <NotesDrawer caseId={caseId} view={view} state={state} onClose={() => setNotesOpen(false)} /> : null}
       </div>
