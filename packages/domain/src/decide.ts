@@ -63,14 +63,14 @@ const handlers: { [K in CommandType]: Handler<K> } = {
     if (c.observers.length > 0 && !c.settings.observersAllowed) throw invalid('Observers are not allowed by this case\'s settings.');
     const sides = c.sides.map((s) => ({ id: ctx.newId('side'), name: s.name }));
     emit('case.opened', SESSION, { title: c.title, reference: c.reference, regime: c.regime, agreementHash: c.agreementHash, settings: c.settings, sides });
-    const add = (role: Participant['role'], sideId: string | null, accountId: string | null, displayName: string, email: string | null): string => {
+    const add = (role: Participant['role'], sideId: string | null, accountId: string | null, displayName: string, email: string | null, lead = false): string => {
       const participantId = ctx.newId('participant');
-      emit('participant.added', SESSION, { participantId, role, sideId, accountId, displayName });
+      emit('participant.added', SESSION, { participantId, role, sideId, accountId, displayName, ...(lead ? { lead: true as const } : {}) });
       if (email) emit('participant.contact', MEDIATORS, { participantId }, { email });
       return participantId;
     };
     for (const m of c.mediators) {
-      const id = add('mediator', null, m.accountId, m.displayName, m.email);
+      const id = add('mediator', null, m.accountId, m.displayName, m.email, m.lead);
       // The lead mediator wrote (or chose) the agreement; opening the case is their acceptance.
       if (m.lead) emit('agreement.accepted', SESSION, { participantId: id, agreementHash: c.agreementHash, floors: null });
     }
@@ -99,6 +99,7 @@ const handlers: { [K in CommandType]: Handler<K> } = {
     const p = state.participants[c.participantId];
     if (!p || p.removed) throw notFound('No such participant.');
     if (p.id === me.id) throw conflict('You cannot remove yourself from a case.');
+    if (p.lead) throw forbidden('The lead mediator cannot be removed from the case.');
     emit('participant.removed', SESSION, { participantId: p.id });
   },
   'issue-invitation': (state, c, _ctx, emit, actor) => {
@@ -165,7 +166,11 @@ const handlers: { [K in CommandType]: Handler<K> } = {
     emit('session.ended', SESSION, { sessionNo: state.session.sessionNo });
   },
   'close-case': (state, _c, ctx, emit, actor) => {
-    requireMediator(actor);
+    const me = requireMediator(actor);
+    // Closing destroys the case's content for good: the lead mediator's decision alone (in a
+    // case opened before the lead was recorded, any mediator's).
+    const lead = Object.values(state.participants).find((p) => p.lead && !p.removed);
+    if (lead && lead.id !== me.id) throw forbidden('Only the lead mediator can close the case.');
     // A live session ends with the case: nobody is left in a room of a closed case.
     if (effectivePhase(state.session, ctx.now) !== 'none') emit('session.ended', SESSION, { sessionNo: state.session.sessionNo });
     emit('case.closed', SESSION, {});

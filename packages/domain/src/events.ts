@@ -8,7 +8,8 @@ import type { CaseSettings, Label, Regime, Role, Side } from './types.ts';
  */
 export interface EventDataMap {
   'case.opened': { title: string; reference: string; regime: Regime; agreementHash: string; settings: CaseSettings; sides: Side[] };
-  'participant.added': { participantId: string; role: Role; sideId: string | null; accountId: string | null; displayName: string };
+  /** `lead` marks the mediator who opened the case (absent from cases opened before it was recorded). */
+  'participant.added': { participantId: string; role: Role; sideId: string | null; accountId: string | null; displayName: string; lead?: true };
   'participant.removed': { participantId: string };
   'participant.contact': { participantId: string };
   'agreement.accepted': { participantId: string; agreementHash: string; floors: Record<string, number> | null };

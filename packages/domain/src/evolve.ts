@@ -64,6 +64,7 @@ const handlers: HandlerMap = {
         acceptedHash: null,
         floors: null,
         removed: false,
+        ...(e.data.lead ? { lead: true as const } : {}),
       },
     },
   }),

@@ -31,6 +31,11 @@ export interface Participant {
    */
   readonly floors: Readonly<Record<string, number>> | null;
   readonly removed: boolean;
+  /**
+   * The mediator who opened the case: the one who may close it, and whom nobody removes.
+   * Absent from participants of cases opened before it was recorded (there any mediator may).
+   */
+  readonly lead?: true;
 }
 
 /**

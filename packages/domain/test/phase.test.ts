@@ -224,9 +224,36 @@ describe('mediator-only commands', () => {
     }
   });
 
-  it('a mediator cannot remove themselves from the case', () => {
+  it('a mediator cannot remove themselves from the case, and nobody removes the lead mediator', () => {
     const w = openCase();
     expect(outcome(w, 'lead', cmd('remove-participant', { participantId: pid(w, 'lead') }))).toBe('conflict');
+    expect(outcome(w, 'co', cmd('remove-participant', { participantId: pid(w, 'lead') }))).toBe('forbidden');
+    expect(w.state.participants[pid(w, 'lead')]?.removed).toBe(false);
+  });
+
+  it('[C11] only the lead mediator closes the case; it ends a live session, and afterwards nothing more is decided in it', () => {
+    const results: Partial<Record<Who, string>> = {};
+    for (const who of ['partyA', 'repB', 'observer', 'co', 'lead'] as const) {
+      const w = openCase({ observer: true });
+      enterPhase(w, 'separate');
+      results[who] = outcome(w, who, cmd('close-case', {}));
+    }
+    expect(results).toEqual({ partyA: 'forbidden', repB: 'forbidden', observer: 'forbidden', co: 'forbidden', lead: 'ok' });
+    const w = openCase();
+    enterPhase(w, 'separate');
+    const events = exec(w, 'lead', cmd('close-case', {}));
+    expect(events.map((e) => [e.type, e.stream])).toEqual([
+      ['session.ended', 'session'],
+      ['case.closed', 'session'],
+    ]);
+    expect(w.state.status).toBe('closed');
+    expect(w.state.session.phase).toBe('none');
+    for (const [who, c] of [
+      ['lead', cmd('start-session', {})],
+      ['lead', cmd('close-case', {})],
+      ['partyA', cmd('post-message', { stream: JOINT, body: 'after', label: null })],
+    ] as const)
+      expect(outcome(w, who, c), `${c.type} by ${who}`).toBe('conflict');
   });
 });
 

@@ -77,6 +77,8 @@ export const ParticipantView = z.object({
   displayName: z.string(),
   accepted: z.boolean(),
   removed: z.boolean(),
+  /** The mediator who opened the case (who alone may close it). */
+  lead: z.boolean(),
 });
 export const StreamView = z.object({ id: StreamId, kind: z.string(), sideId: Id.nullable(), head: z.number().int() });
 export const SessionView = z.object({

@@ -40,8 +40,10 @@ export async function caseCommand(
   if (!rec) throw notFound('No such case.');
   const me = memberOf(rec.state, principal);
   const removing = command.type === 'remove-participant' ? command.input.participantId : null;
-  // Closing leaves the case to its mediators (C7): everyone else loses it, live connections first.
-  const losing = command.type === 'close-case' ? Object.values(rec.state.participants).filter((p) => p.role !== 'mediator').map((p) => p.id) : removing ? [removing] : null;
+  // Closing leaves the case to its mediators (C7): everyone else loses it, live connections
+  // first; who that is comes from the state the close itself was decided on.
+  const closing = command.type === 'close-case';
+  const others = (state: CaseState): string[] => Object.values(state.participants).filter((p) => p.role !== 'mediator').map((p) => p.id);
   let produced: CaseState | undefined;
   const answer = await engine.run({
     caseId,
@@ -56,10 +58,14 @@ export async function caseCommand(
         : undefined,
     extra: removing
       ? () => ({ endInvitationsOf: [removing], endSessionsOf: [removing], leaveCaseOf: [removing] })
-      : losing
-        ? () => ({ endInvitationsOf: losing, endSessionsOf: losing })
+      : closing
+        ? (state) => ({ endInvitationsOf: others(state), endSessionsOf: others(state) })
         : undefined,
-    afterCommit: losing ? () => svc.publisher.disconnect({ caseId, participantIds: losing }) : undefined,
+    afterCommit: removing
+      ? () => svc.publisher.disconnect({ caseId, participantIds: [removing] })
+      : closing
+        ? (state) => svc.publisher.disconnect({ caseId, participantIds: others(state) })
+        : undefined,
     respond: (state, events) => ({
       created: events.flatMap((e) => {
         const id =

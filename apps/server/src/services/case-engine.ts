@@ -158,6 +158,8 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
       const now = svc.cases.findIdempotentNow?.(idem.scope, idem.key); // null: none; undefined: ask the store
       const seen = now === undefined ? await svc.cases.findIdempotent(idem.scope, idem.key) : now;
       if (seen) {
+        // The case's key is gone with its content (C11): a retry cannot be told from another request.
+        if (requestHash === null) throw new DomainError('conflict', 'This case is closed.');
         if (seen.requestHash !== requestHash) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');
         return { done: JSON.parse(seen.response) as R }; // a retried command returns its first result
       }
@@ -248,10 +250,12 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     cached: (caseId) => cache.get(caseId),
     run<R>(o: RunOptions<R>): Promise<R> {
       const idem = o.idempotency ?? null;
-      const requestHash = idem ? sha256(JSON.stringify([o.caseId, o.command.type, idem.request])) : null;
       const key = idem ? `${idem.scope}\u0000${idem.key}` : null;
       const earlier = key ? running.get(key) : undefined;
       const result = (async () => {
+        // The request holds what people wrote: its digest is keyed with the case's key (C11).
+        const text = idem ? JSON.stringify([o.caseId, o.command.type, idem.request]) : null;
+        const requestHash = text === null ? null : svc.cases.requestDigest ? await svc.cases.requestDigest(o.caseId, text, !!o.create) : sha256(text);
         if (earlier) await earlier.catch(() => undefined); // then its record is stored, or it failed
         for (let tries = 0, superseded = 0; ; ) {
           const step = await serial(o.caseId, () => decideStep(o, requestHash));

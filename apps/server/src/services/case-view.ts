@@ -19,7 +19,7 @@ export function caseViewFor(state: CaseState, participantId: string, now: number
     sides: state.sides.map((s) => ({ id: s.id, name: s.name })),
     participants: Object.values(state.participants)
       .filter((p) => !p.removed || isMediator)
-      .map((p) => ({ id: p.id, role: p.role, sideId: p.sideId, displayName: p.displayName, accepted: p.acceptedAt !== null, removed: p.removed })),
+      .map((p) => ({ id: p.id, role: p.role, sideId: p.sideId, displayName: p.displayName, accepted: p.acceptedAt !== null, removed: p.removed, lead: p.lead === true })),
     session: {
       phase: effectivePhase(state.session, now),
       sessionNo: state.session.sessionNo,
@@ -58,7 +58,9 @@ export function eventView(state: CaseState, viewerId: string, e: StoredEvent): E
     actorId: e.actorId,
     at: e.at,
     data,
-    content: (e.content) ?? null,
+    // A closed case's content is destroyed (C11): none leaves, even should a row still hold
+    // some (a shredding that failed and waits for the next start to be finished).
+    content: state.status === 'closed' ? null : (e.content ?? null),
   };
 }
 

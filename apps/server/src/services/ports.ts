@@ -132,6 +132,13 @@ export interface CaseStore {
   audit(caseId: string): Promise<{ entries: AuditEntry[]; head: { seq: number; hash: string } }>;
   findIdempotent(scope: string, key: string): Promise<{ requestHash: string; response: string } | null>;
   /**
+   * The digest an idempotency record keeps of a case's request (which holds what people
+   * wrote): keyed with the case's key (C11), so that once the case is shredded no guessed
+   * text can be checked against it. `creating`: the case is being opened and gets its key
+   * now. Null when the case's key is gone (closed and shredded). Absent: a plain hash.
+   */
+  requestDigest?(caseId: string, text: string, creating: boolean): Promise<string | null>;
+  /**
    * The same lookup without waiting, where the store can answer at once (SQLite in this
    * process): the record, null when there is none, undefined when it cannot tell now.
    */

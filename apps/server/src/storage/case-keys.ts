@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, type KeyObject, createSecretKey, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, type KeyObject, createSecretKey, randomBytes, randomFillSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -19,8 +19,12 @@ export interface CaseKey {
   seal(eventId: string, json: string): string;
   /** Opens what `seal` produced for this case and event; throws if it was altered or moved. */
   open(eventId: string, sealed: string): string;
-  /** The content's digest for the audit chain: keyed, so that once the key is gone it proves nothing about guessed texts. */
-  digest(json: string): string;
+  /**
+   * A keyed digest of a text that holds what people wrote (a command's request, for its
+   * idempotency record): equal texts give equal digests while the key lasts, and once it is
+   * shredded no guessed text can be checked against it.
+   */
+  digest(text: string): string;
 }
 
 export interface CaseKeys {
@@ -35,34 +39,48 @@ export interface CaseKeys {
 
 /** Prefix of sealed content: the format's version (AES-256-GCM, 96-bit random nonce, 128-bit tag). */
 export const SEALED = 'c1:';
-/** Prefix of a keyed content digest in the audit chain (HMAC-SHA256 under a key derived from the case's). */
+/** Prefix of a keyed digest (HMAC-SHA256 under a key derived from the case's). */
 export const KEYED_DIGEST = 'k1:';
 
 export class MissingCaseKey extends Error {}
 
 const fileName = (caseId: string): string => Buffer.from(caseId, 'utf8').toString('hex');
 
+/** Nonces come from the CSPRNG 4 KiB at a time (one call per 341 seals instead of one each). */
+const nonces = Buffer.alloc(4092);
+let nonceAt = nonces.length;
+const nonce = (): Buffer => {
+  if (nonceAt + 12 > nonces.length) {
+    randomFillSync(nonces);
+    nonceAt = 0;
+  }
+  nonceAt += 12;
+  return Buffer.from(nonces.subarray(nonceAt - 12, nonceAt));
+};
+
 function caseKey(caseId: string, raw: Buffer): CaseKey {
   const derive = (info: string): KeyObject => createSecretKey(Buffer.from(hkdfSync('sha256', raw, Buffer.alloc(0), info, 32)));
   const enc = derive('caucus content encryption v1');
-  const mac = derive('caucus content digest v1');
+  const mac = derive('caucus request digest v1');
   const aad = (eventId: string): Buffer => Buffer.from(`${caseId}\u0000${eventId}`, 'utf8');
   return {
     seal(eventId, json) {
-      const iv = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', enc, iv);
+      const iv = nonce();
+      const c = createCipheriv('aes-256-gcm', enc, iv, { authTagLength: 16 });
       c.setAAD(aad(eventId));
-      const body = Buffer.concat([c.update(json, 'utf8'), c.final()]);
-      return SEALED + Buffer.concat([iv, body, c.getAuthTag()]).toString('base64');
+      const head = c.update(json, 'utf8');
+      const tail = c.final();
+      return SEALED + Buffer.concat([iv, head, tail, c.getAuthTag()]).toString('base64');
     },
     open(eventId, sealed) {
       const all = Buffer.from(sealed.slice(SEALED.length), 'base64');
-      const d = createDecipheriv('aes-256-gcm', enc, all.subarray(0, 12));
+      if (all.length < 12 + 16) throw new Error('sealed content is truncated');
+      const d = createDecipheriv('aes-256-gcm', enc, all.subarray(0, 12), { authTagLength: 16 });
       d.setAAD(aad(eventId));
       d.setAuthTag(all.subarray(all.length - 16));
       return Buffer.concat([d.update(all.subarray(12, all.length - 16)), d.final()]).toString('utf8');
     },
-    digest: (json) => KEYED_DIGEST + createHmac('sha256', mac).update(json, 'utf8').digest('hex'),
+    digest: (text) => KEYED_DIGEST + createHmac('sha256', mac).update(text, 'utf8').digest('hex'),
   };
 }
 
@@ -89,6 +107,8 @@ export function fileCaseKeys(dir: string): CaseKeys {
     get(caseId) {
       const hit = loaded.get(caseId);
       if (hit) return hit.key;
+      // The tombstone first: a key being shredded (tombstone written, file not yet gone) is gone.
+      if (fs.existsSync(tombstone(caseId))) return null;
       let raw: Buffer;
       try {
         raw = fs.readFileSync(keyFile(caseId));
@@ -105,9 +125,10 @@ export function fileCaseKeys(dir: string): CaseKeys {
     async ensure(caseId) {
       if (loaded.has(caseId) || fs.existsSync(keyFile(caseId))) return;
       if (fs.existsSync(tombstone(caseId))) throw new Error(`case ${caseId} was shredded: it gets no new key`);
-      // Written whole to a temporary file, flushed, then renamed into place and the directory
+      // Written whole to a temporary file and flushed, then linked into place (which, unlike a
+      // rename, never replaces a key another process put there first) and the directory
       // flushed: the key is on disk before anything sealed with it can be.
-      const tmp = `${keyFile(caseId)}.${process.pid}.tmp`;
+      const tmp = `${keyFile(caseId)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
       const h = await fs.promises.open(tmp, 'wx', 0o600);
       try {
         await h.writeFile(randomBytes(32));
@@ -115,7 +136,13 @@ export function fileCaseKeys(dir: string): CaseKeys {
       } finally {
         await h.close();
       }
-      await fs.promises.rename(tmp, keyFile(caseId));
+      try {
+        await fs.promises.link(tmp, keyFile(caseId));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // someone else's is there: that one stands
+      } finally {
+        await fs.promises.unlink(tmp);
+      }
       await syncDir(dir);
     },
     async shred(caseId) {
@@ -128,10 +155,15 @@ export function fileCaseKeys(dir: string): CaseKeys {
       const hit = loaded.get(caseId);
       loaded.delete(caseId);
       hit?.raw.fill(0);
-      if (fs.existsSync(file)) {
+      let h: fs.promises.FileHandle | null = null;
+      try {
+        h = await fs.promises.open(file, 'r+');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // gone already (another shred of it)
+      }
+      if (h) {
         // Overwritten in place and flushed before the unlink, so that the blocks the file
         // leaves behind do not hold the key (as far as the filesystem writes in place).
-        const h = await fs.promises.open(file, 'r+');
         try {
           const { size } = await h.stat();
           await h.write(Buffer.alloc(Math.max(size, 32)), 0, Math.max(size, 32), 0);
@@ -139,7 +171,9 @@ export function fileCaseKeys(dir: string): CaseKeys {
         } finally {
           await h.close();
         }
-        await fs.promises.unlink(file);
+        await fs.promises.unlink(file).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT') throw e;
+        });
       }
       await syncDir(dir);
     },

@@ -7,7 +7,7 @@ import { type CaseKey, type CaseKeys, MissingCaseKey, SEALED } from './case-keys
 import { type CommitPlan, planCommit } from './commit-plan.ts';
 import { sqlWriter } from './commit-sql.ts';
 import { sqliteWriter } from './commit-sqlite.ts';
-import { nativeSqlite, nativeWalFlush, nativeWriteHold, storeKeys } from './db.ts';
+import { nativeSqlite, nativeWalFlush, nativeWalTruncate, nativeWriteHold, storeKeys } from './db.ts';
 import { destroyContent } from './keys-at-start.ts';
 import type { Database } from './schema.ts';
 import { FlushFailed, type WalFlush } from './wal-flush.ts';
@@ -236,7 +236,17 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
       );
     },
 
-    destroyContent: (caseId) => destroyContent(db, keys, caseId),
+    destroyContent: (caseId) => destroyContent(db, keys, caseId, placeholders === 'numbered' ? 'postgres' : 'sqlite', nativeWalTruncate(db)),
+
+    async requestDigest(caseId, text, creating) {
+      if (creating) await keys.ensure(caseId);
+      try {
+        return keys.get(caseId)?.digest(text) ?? null;
+      } catch (e) {
+        if (e instanceof MissingCaseKey) return null; // no such case: its command finds none
+        throw e;
+      }
+    },
 
     async item(caseId, messageId): Promise<ItemMeta | null> {
       const r = await db.selectFrom('items').selectAll().where('case_id', '=', caseId).where('message_id', '=', messageId).executeTakeFirst();

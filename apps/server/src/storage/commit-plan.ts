@@ -7,9 +7,9 @@ import type { AgreementsTable, CaseMediatorsTable, CasesTable, CaseStatesTable, 
 /**
  * The rows one command writes, worked out once and without touching the database, so that
  * the SQLite and PostgreSQL writers (commit-sqlite.ts, commit-sql.ts) only execute them and
- * hold no logic of their own. A plan is pure but for the nonces its sealed content takes:
- * the same input and audit head give the same audit entries, and a batch that failed is
- * written again command by command from the very same plans.
+ * hold no logic of their own. A plan is worked out once per command and batch: a batch that
+ * failed is written again command by command from the very same plans (its sealed content
+ * takes fresh nonces, and with them its audit entries, each time it is planned).
  */
 export interface CommitPlan {
   readonly caseId: string;
@@ -47,9 +47,10 @@ export interface CommitPlan {
  * Builds a command's plan on top of the case's audit head at `expectedVersion` (ignored for
  * a creation, whose chain starts at GENESIS). A wrong head cannot slip through: the claim
  * checks it against the stored one along with the version. `key` is the case's (C11): what
- * people wrote is stored sealed with it, and the audit entry holds its keyed digest, which
- * says nothing about the text once the key is destroyed. Null once the case was shredded:
- * then no event may carry content.
+ * people wrote is stored sealed with it, and the audit entry holds the hash of the sealed
+ * text, which anyone can check against the stored bytes and which says nothing about what
+ * was written (no guessed text can be checked against it). Null once the case was
+ * shredded: then no event may carry content.
  */
 export function planCommit(input: CommitInput, head: AuditHead, key: CaseKey | null): CommitPlan {
   const { caseId, state, now } = input;
@@ -61,12 +62,12 @@ export function planCommit(input: CommitInput, head: AuditHead, key: CaseKey | n
   let seq = before.seq;
   let prev = before.hash;
   for (const e of input.events) {
-    // The content is this text, stored sealed; the audit entry proves it by its keyed digest (C10, C11).
+    // The content is this text, stored sealed; the audit entry proves the sealed text by its hash (C10, C11).
     const json = e.content ? JSON.stringify(e.content) : null;
     if (json !== null && !key) throw new Error(`case ${caseId} was shredded: it stores no content`);
     const content = json === null || !key ? null : key.seal(e.id, json);
     seq += 1;
-    const contentHash = json === null || !key ? null : key.digest(json);
+    const contentHash = content === null ? null : sha256(content);
     const entry = sealEntry(caseId, { seq, eventId: e.id, type: e.type, actorId: e.actorId, stream: e.stream, at: e.at, contentHash, prevHash: prev }, sha256);
     prev = entry.hash;
     events.push({

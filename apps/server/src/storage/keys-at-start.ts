@@ -16,13 +16,13 @@ import type { Database } from './schema.ts';
  *   rebuilt (VACUUM) so that the old plain pages are not left in free space. Its audit
  *   entries keep the plain digests they were sealed with: the chain cannot change.
  */
-export async function settleKeys(db: Kysely<Database>, keys: CaseKeys, engine: 'sqlite' | 'postgres'): Promise<void> {
+export async function settleKeys(db: Kysely<Database>, keys: CaseKeys, engine: 'sqlite' | 'postgres', truncateWal?: () => Promise<boolean>): Promise<void> {
   const cases = await db.selectFrom('cases').select(['id', 'status']).execute();
   let sealedPlain = false;
   for (const c of cases) {
     const state = keys.state(c.id);
     if (c.status === 'closed') {
-      if (state !== 'none') await destroyContent(db, keys, c.id);
+      if (state !== 'none') await destroyContent(db, keys, c.id, engine, truncateWal);
       continue;
     }
     if (state === 'shredded') throw new MissingCaseKey(`Case ${c.id} is open, but its key was shredded.`);
@@ -46,11 +46,21 @@ export async function settleKeys(db: Kysely<Database>, keys: CaseKeys, engine: '
 }
 
 /**
- * Destroys a closed case's content (C11): the log's `content` column is emptied, then the
- * key is shredded. Either step alone leaves nothing readable; both, in this order, leave no
- * ciphertext behind either. Idempotent: a crash half-way is finished by the next start.
+ * Destroys a closed case's content (C11). The log's `content` column is emptied for the case
+ * (SQLite's connection runs with `secure_delete`, so the freed bytes are zeroed), the WAL
+ * is copied into the database file and cut to nothing (so that no old frame keeps the
+ * sealed text), then the key is shredded. After that, neither the store's files nor a
+ * backup taken from them hold the content, sealed or not, nor its key. Idempotent: a crash
+ * half-way is finished by the next start. On PostgreSQL the emptied rows' old versions stay
+ * in the table's dead space and in its WAL until PostgreSQL reuses them: sealed, with the
+ * key gone.
  */
-export async function destroyContent(db: Kysely<Database>, keys: CaseKeys, caseId: string): Promise<void> {
-  await db.updateTable('events').set({ content: null }).where('case_id', '=', caseId).where('content', 'is not', null).execute();
+export async function destroyContent(db: Kysely<Database>, keys: CaseKeys, caseId: string, engine: 'sqlite' | 'postgres', truncateWal?: () => Promise<boolean>): Promise<void> {
+  const empty = db.updateTable('events').set({ content: null }).where('case_id', '=', caseId).where('content', 'is not', null);
+  await empty.execute(); // on SQLite the connection zeroes what it frees (`secure_delete`, db.ts)
+  if (engine === 'sqlite') {
+    // Under a steady stream of writes the truncation may find no opening: a few tries.
+    for (let i = 0; i < 5 && truncateWal && !(await truncateWal()); i++) await new Promise((r) => setTimeout(r, 200));
+  }
   await keys.shred(caseId);
 }

@@ -60,6 +60,17 @@ parentPort.on('message', (m) => {
     checkpoint();
     db.close();
     parentPort.close();
+  } else if (m === 'truncate') {
+    // Everything copied and the WAL file cut to nothing: after a case's content was destroyed
+    // (C11), no old frame of it stays in the WAL. Waits for writers (busy_timeout) as needed.
+    let ok = false;
+    try {
+      const [r] = db.pragma('wal_checkpoint(TRUNCATE)');
+      ok = r?.busy === 0;
+    } catch {
+      ok = false;
+    }
+    parentPort.postMessage({ t: 'truncated', ok });
   } else if (m === 'held') {
     const r = checkpoint();
     holding = false;

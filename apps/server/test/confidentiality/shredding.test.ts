@@ -22,7 +22,7 @@ import { type Browser, ManualClock, scenario, testServer, type TestServer } from
  */
 warnIfPostgresSkipped('C11 shredding');
 
-const MARKERS = ['JOINT-MARK-5h2k', 'CAUCUS-MARK-9qv1', 'PURPOSE-MARK-3xw8', 'NOTE-MARK-7tz4', 'REASON-MARK-1mm6'];
+const MARKERS = ['JOINT-MARK-5h2k', 'CAUCUS-MARK-9qv1', 'PURPOSE-MARK-3xw8', 'NOTE-MARK-7tz4', 'REASON-MARK-1mm6', 'REPLY-MARK-8pd2', 'email-mark-4ks0@example.org'];
 
 /** Every file under `dir`, recursively. */
 const filesUnder = (dir: string): string[] =>
@@ -44,7 +44,12 @@ async function everyValue(server: TestServer): Promise<string> {
 
 /** A case with a message in every kind of room, a separate-session purpose and a caucus request. */
 async function caseWithContent(server: TestServer) {
-  const s = await scenario(server);
+  const s = await scenario(server, {
+    sides: [
+      { name: 'Tenant', members: [{ role: 'party', displayName: 'Ana Tenant', email: MARKERS[6] ?? null }, { role: 'representative', displayName: 'Rui Counsel', email: null }] },
+      { name: 'Landlord', members: [{ role: 'party', displayName: 'Bea Landlord', email: null }, { role: 'representative', displayName: 'Ben Counsel', email: null }] },
+    ],
+  });
   const [a, b] = s.sides;
   const partyA = s.members[0]?.[0]?.browser as Browser;
   const partyB = s.members[1]?.[0]?.browser as Browser;
@@ -55,7 +60,11 @@ async function caseWithContent(server: TestServer) {
   expect((await m.post(`${base}/session/separate`, { sideId: a?.id, purpose: MARKERS[2] })).status).toBe(200);
   expect((await partyA.post(`${base}/rooms/${caucusStream(a?.id ?? '')}/messages`, { body: MARKERS[1] })).status).toBe(200);
   expect((await m.post(`${base}/rooms/${MEDIATORS}/messages`, { body: MARKERS[3] })).status).toBe(200);
-  expect((await partyB.post(`${base}/caucus-requests`, { reason: MARKERS[4] })).status).toBe(200);
+  // With an Idempotency-Key, as the web app sends every command: its record keeps a digest of the request.
+  const asked = await partyB.request<{ created: { id: string }[] }>('POST', `${base}/caucus-requests`, { reason: MARKERS[4] }, { 'idempotency-key': 'retry-me-1' });
+  expect(asked.status).toBe(200);
+  const requestId = asked.body.created[0]?.id ?? '';
+  expect((await m.post(`${base}/caucus-requests/${requestId}/answer`, { answer: 'deferred', reply: MARKERS[5] })).status).toBe(200);
   return { ...s, base, partyA, partyB, sideB: b };
 }
 
@@ -94,6 +103,10 @@ describe.each(engines)('closing a case destroys what was written in it, on $name
     // The words reach those who may read them...
     const joint = await c.partyA.get<{ events: { content: { body?: string } | null }[] }>(`${c.base}/streams/${JOINT}/events`);
     expect(joint.body.events.map((e) => e.content?.body)).toContain(MARKERS[0]);
+    // The idempotency records keep keyed digests of the requests (which hold the words), never plain hashes.
+    const digests = (await sql<{ request_hash: string }>`SELECT request_hash FROM idempotency`.execute(srv.db.kysely)).rows;
+    expect(digests.length).toBeGreaterThan(0);
+    for (const r of digests) expect(r.request_hash.startsWith('k1:')).toBe(true);
     // ...and no column of any table holds them or the key.
     const dump = await everyValue(srv);
     for (const w of MARKERS) expect(dump, w).not.toContain(w);
@@ -109,6 +122,9 @@ describe.each(engines)('closing a case destroys what was written in it, on $name
     const srv = await start();
     const c = await caseWithContent(srv);
     const key = keyForms(srv.dataDir, c.caseId);
+    // The sealed texts as stored before the close: none may be left in any file afterwards either.
+    const sealed = (await sql<{ content: string }>`SELECT content FROM events WHERE content IS NOT NULL`.execute(srv.db.kysely)).rows.map((r) => r.content.slice(3, 43));
+    expect(sealed.length).toBeGreaterThanOrEqual(MARKERS.length);
     const partyLive = await c.partyA.live(c.caseId);
     await partyLive.opened;
     const before = await c.mediator.get<{ ok: boolean; length: number }>(`${c.base}/audit/verify`);
@@ -137,6 +153,16 @@ describe.each(engines)('closing a case destroys what was written in it, on $name
     expect(record.body.events.every((e) => e.content === null)).toBe(true);
     const after = await c.mediator.get<{ ok: boolean; length: number }>(`${c.base}/audit/verify`);
     expect(after.body).toEqual({ ok: true, length: before.body.length + 2 }); // session.ended, case.closed
+    // A mediator's live connection resuming from the start gets the record, no content.
+    const live = await c.mediator.live(c.caseId, { joint: 0, [caucusStream(c.sides[0]?.id ?? '')]: 0, [MEDIATORS]: 0 });
+    await live.until((f) => f.t === 'caught-up');
+    expect(live.events().some((e) => e.type === 'message.posted')).toBe(true);
+    expect(live.events().every((e) => e.content === null)).toBe(true);
+    for (const w of MARKERS) expect(live.raw.join(''), w).not.toContain(w);
+    live.close();
+    // A retried request of the closed case can no longer be checked against its record: refused, not replayed.
+    const retried = await c.partyB.request('POST', `${c.base}/caucus-requests`, { reason: MARKERS[4] }, { 'idempotency-key': 'retry-me-1' });
+    expect([401, 409]).toContain(retried.status);
 
     // Nothing of it in the database: no content, no key.
     const dump = await everyValue(srv);
@@ -150,13 +176,14 @@ describe.each(engines)('closing a case destroys what was written in it, on $name
     expect(fs.statSync(path.join(srv.dataDir, 'keys', `${name}.shredded`)).size).toBe(0);
 
     if (engine.name === 'sqlite') {
-      // A backup taken now, and every file of the store: no byte of the content or of the key.
+      // Every file of the store as it is on disk (what a file copy would take), and a backup
+      // taken now: no byte of the content, of its sealed text or of the key.
+      expect(foundIn(srv.dataDir, [...MARKERS, ...sealed, ...key])).toEqual([]);
       const backupDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-backup-'));
       try {
         const backup = path.join(backupDir, 'backup.sqlite');
         await sql`VACUUM INTO ${backup}`.execute(srv.db.kysely);
-        expect(foundIn(backupDir, [...MARKERS, ...key])).toEqual([]);
-        expect(foundIn(srv.dataDir, [...MARKERS, ...key])).toEqual([]);
+        expect(foundIn(backupDir, [...MARKERS, ...sealed, ...key])).toEqual([]);
       } finally {
         fs.rmSync(backupDir, { recursive: true, force: true });
       }

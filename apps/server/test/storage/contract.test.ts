@@ -149,9 +149,9 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       const key = db.keys.get('c-content');
       expect(key?.open(posted.id, sealed)).toBe(JSON.stringify({ body: words[0] }));
       expect(() => key?.open('another-event', sealed)).toThrow();
-      // The audit entry's digest is keyed: the plain hash of a guessed text does not match it.
+      // The audit entry proves the sealed text, not the words: no guessed text can be checked against it.
       const entry = rows.find((r) => r.id === posted.id);
-      expect(entry?.content_hash).toBe(key?.digest(JSON.stringify({ body: words[0] })));
+      expect(entry?.content_hash).toBe(sha256(sealed));
       expect(entry?.content_hash).not.toBe(sha256(JSON.stringify({ body: words[0] })));
       // Only the events that carry content have any.
       expect(rows.filter((r) => r.content !== null).map((r) => r.type).sort()).toEqual(['caucus.requested', 'message.posted', 'participant.contact', 'separate.purpose']);
@@ -377,7 +377,12 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       expect(head).toEqual({ seq: row.audit_seq, hash: row.audit_hash });
       expect(head).toEqual({ seq: total, hash: entries.at(-1)?.hash });
       const entry = entries.find((e) => e.eventId === posted.id);
-      expect(entry).toMatchObject({ type: 'message.posted', stream: JOINT, actorId: c.partyA, at: T0, contentHash: db.keys.get('c-audit')?.digest(JSON.stringify({ body: 'a very particular sentence' })) });
+      expect(entry).toMatchObject({ type: 'message.posted', stream: JOINT, actorId: c.partyA, at: T0 });
+      expect(entry?.contentHash).toMatch(/^[0-9a-f]{64}$/);
+      // The hash of the sealed text as stored, never of the words.
+      const stored = await db.kysely.selectFrom('events').select(['content', 'content_hash']).where('id', '=', entry?.eventId ?? '').executeTakeFirst();
+      expect(stored?.content_hash).toBe(sha256(stored?.content ?? ''));
+      expect(stored?.content_hash).not.toBe(sha256(JSON.stringify({ body: 'a very particular sentence' })));
       expect(JSON.stringify(await db.kysely.selectFrom('events').select(AUDIT_COLUMNS).select('data').execute())).not.toContain('particular sentence');
       // The chain is what storage holds: altering or cutting rows shows.
       await db.kysely.updateTable('events').set({ type: 'session.paused' }).where('case_id', '=', 'c-audit').where('seq', '=', 2).execute();

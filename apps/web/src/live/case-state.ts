@@ -43,8 +43,10 @@ export const emptyState: CaseState = {
 const emptyStream: StreamState = { events: [], ids: new Set(), position: 0 };
 
 /** Adds events, skipping any already held (by id); keeps each stream ordered by position. */
-export function addEvents(s: CaseState, events: readonly EventView[], live = false): CaseState {
-  if (events.length === 0) return s;
+export function addEvents(s: CaseState, given: readonly EventView[], live = false): CaseState {
+  if (given.length === 0) return s;
+  // Nothing written in a closed case is kept, whatever comes in after the close (C11).
+  const events = s.view?.status === 'closed' ? given.map((e) => (e.content === null ? e : { ...e, content: null })) : given;
   const streams: Record<string, StreamState> = { ...s.streams };
   const fresh: EventView[] = [];
   let changed = false;

@@ -17,9 +17,9 @@ export function viewFor(me: { participantId: string; role: CaseView['me']['role'
       { id: 'sideBBBBB', name: 'Landlord' },
     ],
     participants: [
-      { id: 'mediator1', role: 'mediator', sideId: null, displayName: 'Mia', accepted: true, removed: false },
-      { id: 'partyAAAA', role: 'party', sideId: 'sideAAAAA', displayName: 'Ana', accepted: true, removed: false },
-      { id: 'partyBBBB', role: 'party', sideId: 'sideBBBBB', displayName: 'Ben', accepted: true, removed: false },
+      { id: 'mediator1', role: 'mediator', sideId: null, displayName: 'Mia', accepted: true, removed: false, lead: true },
+      { id: 'partyAAAA', role: 'party', sideId: 'sideAAAAA', displayName: 'Ana', accepted: true, removed: false, lead: false },
+      { id: 'partyBBBB', role: 'party', sideId: 'sideBBBBB', displayName: 'Ben', accepted: true, removed: false, lead: false },
     ],
     session: { phase: 'joint', sessionNo: 1, mediatorRoom: null, since: 1_000, reconveneAt: null, ready: [], ...over },
     me,

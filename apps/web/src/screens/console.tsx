@@ -87,6 +87,9 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
   const mediatorHere = (sideId: string | null) => phase === 'separate' && sideId !== null && view.session.mediatorRoom === sideId;
   // A closed case is its content-free record: who wrote where and when, nothing of what (C11).
   const closed = view.status === 'closed';
+  // Only the lead mediator closes a case (in cases opened before the lead was recorded, any mediator).
+  const lead = view.participants.find((p) => p.lead && !p.removed);
+  const mayClose = !closed && (!lead || lead.id === view.me.participantId);
 
   return (
     <Shell
@@ -172,7 +175,7 @@ export function MediatorConsole(props: { caseId: string; account: AccountInfo })
           {closed ? null : <RequestQueue caseId={caseId} view={view} requests={requests} />}
           <TimeBalanceMeter caseId={caseId} view={view} refreshKey={refreshKey} />
           {closed ? null : <PeoplePanel caseId={caseId} view={view} state={state} refreshKey={`${refreshKey}|${online}`} />}
-          {closed ? null : <CloseCasePanel caseId={caseId} title={view.title} />}
+          {mayClose ? <CloseCasePanel caseId={caseId} title={view.title} /> : null}
         </div>
         {notesOpen ? <NotesDrawer caseId={caseId} view={view} state={state} onClose={() => setNotesOpen(false)} /> : null}
       </div>

@@ -16,7 +16,7 @@ describe('party status banner: who reads what I write, where is the mediator', (
     const v = viewFor(partyA, { phase: 'separate', mediatorRoom: 'sideAAAAA' });
     const s = partyStatus(v, 'caucus:sideAAAAA', 10_000);
     expect(s.audience).toBe('Only you, your side and the mediator: you and Mia');
-    const two = { ...v, participants: [...v.participants, { id: 'mediator2', role: 'mediator' as const, sideId: null, displayName: 'Max', accepted: true, removed: false }] };
+    const two = { ...v, participants: [...v.participants, { id: 'mediator2', role: 'mediator' as const, sideId: null, displayName: 'Max', accepted: true, removed: false, lead: false }] };
     expect(partyStatus(two, 'caucus:sideAAAAA', 10_000).audience).toMatch(/^Only you, your side and the mediators: you, Mia,? and Max$/);
     expect(s.where).toMatch(/^The mediator is with you, in your private room, since /);
     expect(partyDefaultRoom(v, 10_000)).toBe('caucus:sideAAAAA');
@@ -49,8 +49,8 @@ describe('party status banner: who reads what I write, where is the mediator', (
       ...v,
       participants: [
         ...v.participants,
-        { id: 'observer1', role: 'observer' as const, sideId: null, displayName: 'Olga', accepted: false, removed: false },
-        { id: 'partyCCCC', role: 'party' as const, sideId: 'sideBBBBB', displayName: 'Cleo', accepted: false, removed: false },
+        { id: 'observer1', role: 'observer' as const, sideId: null, displayName: 'Olga', accepted: false, removed: false, lead: false },
+        { id: 'partyCCCC', role: 'party' as const, sideId: 'sideBBBBB', displayName: 'Cleo', accepted: false, removed: false, lead: false },
       ],
     };
     const joint = partyStatus(more, 'joint', 10_000).audience;
