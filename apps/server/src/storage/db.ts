@@ -221,8 +221,10 @@ export async function openDb(opts: {
     sqlite.pragma('foreign_keys = ON');
     // What SQLite frees (a deleted row, a row rewritten smaller, the space left when a page is
     // rebuilt) is zeroed rather than left in the file: once a case's content is destroyed
-    // (C11), no stale copy of its sealed text stays behind in a page's free space. Measured
-    // without it: two sealed texts of a closed case were still in the database file.
+    // (C11), no stale copy of its sealed text stays behind in a page's free space or in a
+    // freed overflow page. Measured (shredding.test.ts): without it, two sealed texts of a
+    // closed case were still in the database file; with FAST, which zeroes only what it
+    // writes anyway, eight pieces of a long one's overflow pages were.
     sqlite.pragma('secure_delete = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('wal_autocheckpoint = 0'); // the checkpoint thread does it (startCheckpointer)

@@ -57,6 +57,8 @@ async function caseWithContent(server: TestServer) {
   const base = `/api/v1/cases/${s.caseId}`;
   expect((await m.post(`${base}/session/start`)).status).toBe(200);
   expect((await partyA.post(`${base}/rooms/${JOINT}/messages`, { body: MARKERS[0] })).status).toBe(200);
+  // A long one too: its sealed text spills over several pages of SQLite's file.
+  expect((await partyA.post(`${base}/rooms/${JOINT}/messages`, { body: `${MARKERS[0]} ${'a long account of what happened. '.repeat(250)}` })).status).toBe(200);
   expect((await m.post(`${base}/session/separate`, { sideId: a?.id, purpose: MARKERS[2] })).status).toBe(200);
   expect((await partyA.post(`${base}/rooms/${caucusStream(a?.id ?? '')}/messages`, { body: MARKERS[1] })).status).toBe(200);
   expect((await m.post(`${base}/rooms/${MEDIATORS}/messages`, { body: MARKERS[3] })).status).toBe(200);
@@ -123,7 +125,10 @@ describe.each(engines)('closing a case destroys what was written in it, on $name
     const c = await caseWithContent(srv);
     const key = keyForms(srv.dataDir, c.caseId);
     // The sealed texts as stored before the close: none may be left in any file afterwards either.
-    const sealed = (await sql<{ content: string }>`SELECT content FROM events WHERE content IS NOT NULL`.execute(srv.db.kysely)).rows.map((r) => r.content.slice(3, 43));
+    // (Pieces of each, every 1,000 characters: a long one's later pieces lie in overflow pages.)
+    const sealed = (await sql<{ content: string }>`SELECT content FROM events WHERE content IS NOT NULL`.execute(srv.db.kysely)).rows.flatMap((r) =>
+      Array.from({ length: Math.ceil((r.content.length - 3) / 1000) }, (_, i) => r.content.slice(3 + i * 1000, 3 + i * 1000 + 40)).filter((x) => x.length === 40),
+    );
     expect(sealed.length).toBeGreaterThanOrEqual(MARKERS.length);
     const partyLive = await c.partyA.live(c.caseId);
     await partyLive.opened;
