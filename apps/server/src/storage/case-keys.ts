@@ -35,6 +35,14 @@ export interface CaseKeys {
   state(caseId: string): KeyState;
   /** Destroys the case's key: overwritten, flushed, then unlinked behind a tombstone. Idempotent. */
   shred(caseId: string): Promise<void>;
+  /** Where the keys are (for messages). */
+  readonly dir: string;
+  /** The id of the store these keys belong to (`store-id`), or null in a directory that has none yet. */
+  storeId(): string | null;
+  /** Writes the store's id, durably (once: a directory belongs to one store). */
+  claim(storeId: string): Promise<void>;
+  /** The cases that have a key or a tombstone here. */
+  cases(): string[];
 }
 
 /** Prefix of sealed content: the format's version (AES-256-GCM, 96-bit random nonce, 128-bit tag). */
@@ -102,7 +110,35 @@ export function fileCaseKeys(dir: string): CaseKeys {
 
   const state = (caseId: string): KeyState => (fs.existsSync(tombstone(caseId)) ? 'shredded' : loaded.has(caseId) || fs.existsSync(keyFile(caseId)) ? 'key' : 'none');
 
+  const idFile = path.join(dir, 'store-id');
   return {
+    dir,
+    storeId() {
+      try {
+        return fs.readFileSync(idFile, 'utf8').trim() || null;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw e;
+      }
+    },
+    async claim(storeId) {
+      await fs.promises.writeFile(idFile, `${storeId}\n`, { mode: 0o600, flag: 'wx' });
+      const h = await fs.promises.open(idFile, 'r');
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+      await syncDir(dir);
+    },
+    cases() {
+      const ids = new Set<string>();
+      for (const name of fs.readdirSync(dir)) {
+        const m = /^([0-9a-f]+)\.(key|shredded)$/.exec(name);
+        if (m?.[1]) ids.add(Buffer.from(m[1], 'hex').toString('utf8'));
+      }
+      return [...ids];
+    },
     state,
     get(caseId) {
       const hit = loaded.get(caseId);

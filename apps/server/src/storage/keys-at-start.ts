@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { type CaseKeys, MissingCaseKey, SEALED } from './case-keys.ts';
 import type { Database } from './schema.ts';
@@ -18,14 +21,20 @@ import type { Database } from './schema.ts';
  */
 export async function settleKeys(db: Kysely<Database>, keys: CaseKeys, engine: 'sqlite' | 'postgres', truncateWal?: () => Promise<boolean>): Promise<void> {
   const cases = await db.selectFrom('cases').select(['id', 'status']).execute();
-  let sealedPlain = false;
+  await checkIdentity(db, keys, cases);
+  // Every case is checked before anything is changed: a store with a wrong key directory
+  // is refused as it was found.
+  const missing = cases.find((c) => c.status !== 'closed' && keys.state(c.id) === 'shredded');
+  if (missing) throw new MissingCaseKey(`Case ${missing.id} is open, but its key was shredded.`);
+  // Set before the first plain row is sealed, cleared once the file is rebuilt: a start that
+  // stopped in between (or whose VACUUM failed) leaves it, and the next one rebuilds then.
+  const rebuild = path.join(keys.dir, 'rebuild-pending');
   for (const c of cases) {
     const state = keys.state(c.id);
     if (c.status === 'closed') {
       if (state !== 'none') await destroyContent(db, keys, c.id, engine, truncateWal);
       continue;
     }
-    if (state === 'shredded') throw new MissingCaseKey(`Case ${c.id} is open, but its key was shredded.`);
     if (state === 'key') continue;
     const rows = await db.selectFrom('events').select(['id', 'content']).where('case_id', '=', c.id).where('content', 'is not', null).execute();
     if (rows.some((r) => r.content?.startsWith(SEALED)))
@@ -34,15 +43,54 @@ export async function settleKeys(db: Kysely<Database>, keys: CaseKeys, engine: '
     if (rows.length === 0) continue;
     const key = keys.get(c.id);
     if (!key) continue;
+    if (!fs.existsSync(rebuild)) fs.writeFileSync(rebuild, '', { mode: 0o600 });
     await db.transaction().execute(async (trx) => {
       for (const r of rows) await trx.updateTable('events').set({ content: key.seal(r.id, r.content ?? '') }).where('case_id', '=', c.id).where('id', '=', r.id).execute();
     });
-    sealedPlain = true;
   }
-  if (sealedPlain && engine === 'sqlite') {
+  if (!fs.existsSync(rebuild)) return;
+  if (engine === 'sqlite') {
     await sql`VACUUM`.execute(db);
-    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+    if (truncateWal && !(await truncateWal())) return; // the plain pages may still be in the WAL: next start
   }
+  fs.rmSync(rebuild);
+}
+
+/**
+ * The store and its key directory belong together (C11). The database holds the store's id
+ * (`store_identity`) and the directory a file with the same id (`store-id`):
+ * - the same id: they belong together;
+ * - different ids: the directory is another store's; refused;
+ * - an id in the database only: the directory is not this store's (an empty directory in
+ *   place of the real one, a KEYS_DIR that changed); refused once the store has cases, since
+ *   keys made there would not be where the others are;
+ * - an id in the directory only: the start that made it stopped before the database took it
+ *   (the directory is written first), or the directory is another store's: it is taken when
+ *   every case it has keys for is a case of this store;
+ * - neither: a new id, the directory first.
+ */
+async function checkIdentity(db: Kysely<Database>, keys: CaseKeys, cases: readonly { id: string }[]): Promise<void> {
+  const inDb = (await db.selectFrom('store_identity').select('id').executeTakeFirst())?.id ?? null;
+  const inDir = keys.storeId();
+  if (inDb !== null && inDir === inDb) return;
+  if (inDb !== null && inDir !== null)
+    throw new MissingCaseKey(`The key directory ${keys.dir} belongs to another store (${inDir}, not ${inDb}). Set KEYS_DIR (or DATA_DIR) to this store's.`);
+  if (inDb !== null) {
+    if (cases.length > 0)
+      throw new MissingCaseKey(`The key directory ${keys.dir} holds no keys of this store (${inDb}), which has ${cases.length} case(s). Set KEYS_DIR (or DATA_DIR) to the directory this store was written with.`);
+    await keys.claim(inDb);
+    return;
+  }
+  if (inDir !== null) {
+    const ours = new Set(cases.map((c) => c.id));
+    const foreign = keys.cases().filter((id) => !ours.has(id));
+    if (foreign.length > 0) throw new MissingCaseKey(`The key directory ${keys.dir} belongs to another store (${inDir}): it holds keys of ${foreign.length} case(s) this store does not have.`);
+    await db.insertInto('store_identity').values({ id: inDir }).execute();
+    return;
+  }
+  const id = randomUUID();
+  await keys.claim(id);
+  await db.insertInto('store_identity').values({ id }).execute();
 }
 
 /**

@@ -220,8 +220,19 @@ const removedMediators: Migration = {
   },
 };
 
+/**
+ * The store's identity (C11): one random id, which its key directory holds too, so that the
+ * store is never served with another store's keys, or with an empty directory in their place
+ * (keys-at-start.ts).
+ */
+const storeIdentity: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.createTable('store_identity').ifNotExists().addColumn('id', 'text', (c) => c.primaryKey()).execute();
+  },
+};
+
 /** Every migration, in order. */
-export const MIGRATIONS = { '0001-initial': initial, '0002-log-layout': logLayout, '0003-removed-mediators': removedMediators } as const;
+export const MIGRATIONS = { '0001-initial': initial, '0002-log-layout': logLayout, '0003-removed-mediators': removedMediators, '0004-store-identity': storeIdentity } as const;
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
 

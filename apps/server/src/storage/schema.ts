@@ -106,6 +106,11 @@ export interface IdempotencyTable {
   created_at: number;
 }
 
+/** One row: the store's id, which its key directory holds too (C11). */
+export interface StoreIdentityTable {
+  id: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   auth_sessions: AuthSessionsTable;
@@ -118,6 +123,7 @@ export interface Database {
   items: ItemsTable;
   invitations: InvitationsTable;
   idempotency: IdempotencyTable;
+  store_identity: StoreIdentityTable;
 }
 
 /** Every table, for whole-store checks (tests compare the store before and after a request). */
@@ -133,4 +139,5 @@ export const TABLES = [
   'items',
   'invitations',
   'idempotency',
+  'store_identity',
 ] as const satisfies readonly (keyof Database)[];

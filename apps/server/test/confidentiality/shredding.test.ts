@@ -238,7 +238,46 @@ describe('[C11] the store and its keys at start', () => {
     await c.driver.run(c.lead, cmd('start-session', {}));
     await c.driver.post(c.partyA, JOINT, 'sealed with a key that goes missing');
     await db.close();
-    await expect(openDb({ databaseUrl: null, dataDir: dir, keysDir: tmp() })).rejects.toThrow(/c-lost holds sealed content, but its key is not in the key directory.*KEYS_DIR/);
+    await expect(openDb({ databaseUrl: null, dataDir: dir, keysDir: tmp() })).rejects.toThrow(/holds no keys of this store.*KEYS_DIR/);
+    // The store's own directory with that one key file gone: refused too, naming the case.
+    fs.rmSync(path.join(dir, 'keys', `${Buffer.from('c-lost').toString('hex')}.key`));
+    await expect(openDb({ databaseUrl: null, dataDir: dir })).rejects.toThrow(/c-lost holds sealed content, but its key is not in the key directory/);
+  });
+
+  vitestIt('[C11] a store is refused an empty key directory once it has cases, and another store\'s key directory always; nothing is changed first', async () => {
+    const dir = tmp();
+    const db = await openDb({ databaseUrl: null, dataDir: dir });
+    await openCase(caseRepository(db.kysely), { caseId: 'c-before-content', leadAccount: 'acct-1' });
+    await db.close();
+    // A case with no sealed content yet: without the store's id the empty directory would have passed.
+    const empty = tmp();
+    await expect(openDb({ databaseUrl: null, dataDir: dir, keysDir: empty })).rejects.toThrow(/holds no keys of this store .* 1 case\(s\)/);
+    expect(fs.readdirSync(empty)).toEqual([]);
+    // Another store's directory (its own id, its own cases' keys).
+    const other = tmp();
+    const second = await openDb({ databaseUrl: null, dataDir: other });
+    await openCase(caseRepository(second.kysely), { caseId: 'c-elsewhere', leadAccount: 'acct-2' });
+    await second.close();
+    await expect(openDb({ databaseUrl: null, dataDir: dir, keysDir: path.join(other, 'keys') })).rejects.toThrow(/belongs to another store/);
+    // Its own directory still opens it.
+    const again = await openDb({ databaseUrl: null, dataDir: dir });
+    expect(again.keys.state('c-before-content')).toBe('key');
+    await again.close();
+  });
+
+  vitestIt('[C11] a start that stopped between writing the id to the key directory and to the database is finished by the next', async () => {
+    const dir = tmp();
+    const db = await openDb({ databaseUrl: null, dataDir: dir });
+    await openCase(caseRepository(db.kysely), { caseId: 'c-id', leadAccount: 'acct-1' });
+    const id = db.keys.storeId();
+    await db.kysely.deleteFrom('store_identity').execute(); // as if the database had not taken it yet
+    await db.close();
+    const again = await openDb({ databaseUrl: null, dataDir: dir });
+    try {
+      expect((await again.kysely.selectFrom('store_identity').select('id').execute()).map((r) => r.id)).toEqual([id]);
+    } finally {
+      await again.close();
+    }
   });
 
   vitestIt('[C11] the server starts again on a store with a shredded case, and the record is still there', async () => {

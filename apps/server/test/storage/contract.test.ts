@@ -80,7 +80,7 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
     const again = await target.open(); // a second start on the same store
     expect(await counts(again)).toEqual(before);
     const ran = await sql<{ name: string }>`select name from kysely_migration`.execute(again.kysely);
-    expect(ran.rows.map((r) => r.name)).toEqual(['0001-initial', '0002-log-layout', '0003-removed-mediators']);
+    expect(ran.rows.map((r) => r.name)).toEqual(['0001-initial', '0002-log-layout', '0003-removed-mediators', '0004-store-identity']);
     expect(await caseRepository(again.kysely).load('c-mig')).not.toBeNull();
   });
 

@@ -55,7 +55,7 @@ describe.each(ENGINES)('migration 0002 (log layout) on $name', (engine) => {
     const raw = await old.open(); // openDb migrates to the latest: start again from an empty store
     await sql`DROP TABLE kysely_migration`.execute(raw.kysely);
     await sql`DROP TABLE kysely_migration_lock`.execute(raw.kysely);
-    for (const t of ['accounts', 'auth_sessions', 'account_tokens', 'cases', 'case_states', 'agreements', 'case_mediators', 'events', 'items', 'invitations', 'idempotency'])
+    for (const t of ['accounts', 'auth_sessions', 'account_tokens', 'cases', 'case_states', 'agreements', 'case_mediators', 'events', 'items', 'invitations', 'idempotency', 'store_identity'])
       await sql`DROP TABLE ${sql.table(t)}`.execute(raw.kysely);
     const k = raw.kysely as unknown as Kysely<unknown>;
     await migrate(k, '0001-initial');
@@ -78,7 +78,7 @@ describe.each(ENGINES)('migration 0002 (log layout) on $name', (engine) => {
     fs.cpSync(path.join(source.dataDir, 'keys'), path.join(old.dataDir, 'keys'), { recursive: true });
     const migrated: Db = await old.open();
     const m = migrated.kysely as unknown as Kysely<unknown>;
-    expect((await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(m)).rows.map((r) => r.name)).toEqual(['0001-initial', '0002-log-layout', '0003-removed-mediators']);
+    expect((await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(m)).rows.map((r) => r.name)).toEqual(['0001-initial', '0002-log-layout', '0003-removed-mediators', '0004-store-identity']);
     expect(await rowsOf(m, 'events', 'seq')).toEqual(events);
     expect(await rowsOf(m, 'items', 'message_id')).toEqual(items);
     for (const t of kept) expect(await rowsOf(m, t, '1'), t).toEqual(keptRows[t]);
@@ -125,6 +125,8 @@ describe.each(ENGINES)('content written before it was sealed, on $name', (engine
     // As the code before sealing wrote it: the JSON itself, and no key.
     for (const r of sealedRows) await sql`UPDATE events SET content = ${key?.open(r.id, r.content)} WHERE id = ${r.id}`.execute(k);
     const before = await caseRepository(db.kysely).readStream('c-plain', JOINT, 0, 100);
+    // A store from before had no keys and no identity either.
+    await db.kysely.deleteFrom('store_identity').execute();
     await db.close();
     fs.rmSync(path.join(target.dataDir, 'keys'), { recursive: true });
 
@@ -136,6 +138,8 @@ describe.each(ENGINES)('content written before it was sealed, on $name', (engine
     expect(rows.every((r) => r.content.startsWith('c1:'))).toBe(true);
     const { entries, head } = await store.audit('c-plain');
     expect(verifyChain('c-plain', entries, head, sha256).ok).toBe(true);
+    // Rebuilt (SQLite) and done: nothing is left pending for the next start.
+    expect(fs.existsSync(path.join(target.dataDir, 'keys', 'rebuild-pending'))).toBe(false);
     if (engine.name === 'sqlite') {
       await again.close();
       for (const f of fs.readdirSync(target.dataDir).filter((n) => n.startsWith('caucus.sqlite')))
@@ -164,12 +168,12 @@ describe.each(ENGINES)('migration 0003 (removed mediators) on $name', (engine) =
     await openCase(cases, { caseId: 'c-other', leadAccount: 'acct-3', coAccount: 'acct-2' });
     expect((await cases.casesOfAccount('acct-2')).map((x) => x.id).sort()).toEqual(['c-co', 'c-other']);
     const k = db.kysely as unknown as Kysely<unknown>;
-    await sql`DELETE FROM kysely_migration WHERE name = '0003-removed-mediators'`.execute(k);
+    await sql`DELETE FROM kysely_migration WHERE name IN ('0003-removed-mediators', '0004-store-identity')`.execute(k); // the later one runs again too (it creates only what is missing)
     await migrate(k);
     expect((await cases.casesOfAccount('acct-2')).map((x) => x.id)).toEqual(['c-other']);
     expect((await cases.casesOfAccount('acct-1')).map((x) => x.id)).toEqual(['c-co']);
     expect((await cases.casesOfAccount('acct-3')).map((x) => x.id)).toEqual(['c-other']);
     await migrate(k); // recorded: nothing runs again
-    expect((await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(k)).rows.map((r) => r.name)).toEqual(['0001-initial', '0002-log-layout', '0003-removed-mediators']);
+    expect((await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(k)).rows.map((r) => r.name)).toEqual(['0001-initial', '0002-log-layout', '0003-removed-mediators', '0004-store-identity']);
   });
 });
