@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     },
   });
   const where = config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
-  process.stdout.write(`\nCaucus is running at ${config.publicUrl} (store: ${where})\n`);
+  process.stdout.write(`\nCaucus is running at ${config.publicUrl} (store: ${where}; case keys in ${config.keysDir}: back them up with the store)\n`);
   const setup = await prepareSetup(server.svc);
   if (setup) {
     process.stdout.write(
