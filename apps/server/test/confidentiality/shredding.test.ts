@@ -210,12 +210,18 @@ describe('[C11] the store and its keys at start', () => {
     return d;
   };
 
-  vitestIt('[C11] a close whose shredding did not happen (a crash right after it was stored) is finished when the store next opens', async () => {
+  /** A SQLite store in a directory of its own, with one case and one message in its joint room. */
+  const storeWithMessage = async (caseId: string, body: string) => {
     const dir = tmp();
     const db = await openDb({ databaseUrl: null, dataDir: dir });
-    const c = await openCase(caseRepository(db.kysely), { caseId: 'c-crash', leadAccount: 'acct-1' });
+    const c = await openCase(caseRepository(db.kysely), { caseId, leadAccount: 'acct-1' });
     await c.driver.run(c.lead, cmd('start-session', {}));
-    await c.driver.post(c.partyA, JOINT, 'left behind by a crash');
+    await c.driver.post(c.partyA, JOINT, body);
+    return { dir, db, c };
+  };
+
+  vitestIt('[C11] a close whose shredding did not happen (a crash right after it was stored) is finished when the store next opens', async () => {
+    const { dir, db, c } = await storeWithMessage('c-crash', 'left behind by a crash');
     await c.driver.run(c.lead, cmd('close-case', {})); // stored; destroyContent never ran
     expect(db.keys.state('c-crash')).toBe('key');
     await db.close();
@@ -232,11 +238,7 @@ describe('[C11] the store and its keys at start', () => {
   });
 
   vitestIt('[C11] a store whose keys are not where it was written with refuses to open, instead of reading as if nothing had been written', async () => {
-    const dir = tmp();
-    const db = await openDb({ databaseUrl: null, dataDir: dir });
-    const c = await openCase(caseRepository(db.kysely), { caseId: 'c-lost', leadAccount: 'acct-1' });
-    await c.driver.run(c.lead, cmd('start-session', {}));
-    await c.driver.post(c.partyA, JOINT, 'sealed with a key that goes missing');
+    const { dir, db } = await storeWithMessage('c-lost', 'sealed with a key that goes missing');
     await db.close();
     await expect(openDb({ databaseUrl: null, dataDir: dir, keysDir: tmp() })).rejects.toThrow(/holds no keys of this store.*KEYS_DIR/);
     // The store's own directory with that one key file gone: refused too, naming the case.
