@@ -9,7 +9,7 @@ import type { Db } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrations.ts';
 import type { Database } from '../../src/storage/schema.ts';
 import { cmd, openCase } from './case-driver.ts';
-import { ENGINES, type StoreTarget } from './engines.ts';
+import { ENGINES, type EngineUnderTest, type StoreTarget } from './engines.ts';
 import { warnIfPostgresSkipped } from './pg.ts';
 
 warnIfPostgresSkipped('storage migrations');
@@ -18,6 +18,15 @@ warnIfPostgresSkipped('storage migrations');
 const rowsOf = async (db: Kysely<unknown>, table: string, order: string): Promise<Record<string, unknown>[]> =>
   (await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table)} ORDER BY ${sql.raw(order)}`.execute(db)).rows;
 
+/** Per engine: `it`, skipped where the engine is, and the store targets a test opens, disposed after it. */
+function perTest(engine: EngineUnderTest): { it: typeof vitestIt; targets: StoreTarget[] } {
+  const targets: StoreTarget[] = [];
+  afterEach(async () => {
+    for (const t of targets.splice(0)) await t.dispose();
+  });
+  return { it: vitestIt.skipIf(engine.skip !== null) as typeof vitestIt, targets };
+}
+
 /**
  * A store written by the first layout (0001: events, contents and audit apart, the whole
  * state in the case row) must come through the move to the log layout (0002) with nothing
@@ -25,11 +34,7 @@ const rowsOf = async (db: Kysely<unknown>, table: string, order: string): Promis
  * The first layout's rows are made from a case the current code wrote, column by column.
  */
 describe.each(ENGINES)('migration 0002 (log layout) on $name', (engine) => {
-  const it = vitestIt.skipIf(engine.skip !== null);
-  const targets: StoreTarget[] = [];
-  afterEach(async () => {
-    for (const t of targets.splice(0)) await t.dispose();
-  });
+  const { it, targets } = perTest(engine);
 
   it('moves every event, content, audit entry and the state of a first-layout store, and the server carries on from there', async () => {
     // A case with messages in several rooms, a separate session and a caucus request.
@@ -106,11 +111,7 @@ describe.each(ENGINES)('migration 0002 (log layout) on $name', (engine) => {
  * rebuilds the file so that the plain pages are not left behind in its free space.
  */
 describe.each(ENGINES)('content written before it was sealed, on $name', (engine) => {
-  const it = vitestIt.skipIf(engine.skip !== null);
-  const targets: StoreTarget[] = [];
-  afterEach(async () => {
-    for (const t of targets.splice(0)) await t.dispose();
-  });
+  const { it, targets } = perTest(engine);
 
   it('[C11] is sealed in place at the next start, reads the same, and the audit chain still verifies', async () => {
     const target = await engine.target();
@@ -150,11 +151,7 @@ describe.each(ENGINES)('content written before it was sealed, on $name', (engine
 
 /** Mediators removed before a removal took the case off their list: 0003 takes it off. */
 describe.each(ENGINES)('migration 0003 (removed mediators) on $name', (engine) => {
-  const it = vitestIt.skipIf(engine.skip !== null);
-  const targets: StoreTarget[] = [];
-  afterEach(async () => {
-    for (const t of targets.splice(0)) await t.dispose();
-  });
+  const { it, targets } = perTest(engine);
 
   it("takes the case off a removed mediator's list and leaves everyone else's", async () => {
     const target = await engine.target();
