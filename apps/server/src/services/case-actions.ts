@@ -43,6 +43,9 @@ export async function caseCommand(
   // Closing leaves the case to its mediators (C7): everyone else loses it, live connections
   // first; who that is comes from the state the close itself was decided on.
   const closing = command.type === 'close-case';
+  // A close asked again of a closed case (its destruction failed the first time, a full
+  // disk say) finishes the destruction before it is refused as a case already closed (C11).
+  if (closing && rec.state.status === 'closed') await svc.cases.destroyContent(caseId);
   const others = (state: CaseState): string[] => Object.values(state.participants).filter((p) => p.role !== 'mediator').map((p) => p.id);
   let produced: CaseState | undefined;
   const answer = await engine.run({

@@ -39,10 +39,12 @@ export interface CaseKeys {
   readonly dir: string;
   /** The id of the store these keys belong to (`store-id`), or null in a directory that has none yet. */
   storeId(): string | null;
-  /** Writes the store's id, durably (once: a directory belongs to one store). */
-  claim(storeId: string): Promise<void>;
+  /** Writes the store's id, durably, unless another start wrote one first: the id the directory now holds. */
+  claim(storeId: string): Promise<string>;
   /** The cases that have a key or a tombstone here. */
   cases(): string[];
+  /** Whether the case's key file is still there beside its tombstone (a shredding that stopped half-way). */
+  leftover(caseId: string): boolean;
 }
 
 /** Prefix of sealed content: the format's version (AES-256-GCM, 96-bit random nonce, 128-bit tag). */
@@ -122,15 +124,29 @@ export function fileCaseKeys(dir: string): CaseKeys {
       }
     },
     async claim(storeId) {
-      await fs.promises.writeFile(idFile, `${storeId}\n`, { mode: 0o600, flag: 'wx' });
-      const h = await fs.promises.open(idFile, 'r');
+      // Whole or not at all: a temporary file, flushed, then linked into place (a start racing
+      // this one keeps the id it wrote first), then the directory flushed. An empty file a crash
+      // left in place goes first.
+      const tmp = `${idFile}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+      const h = await fs.promises.open(tmp, 'wx', 0o600);
       try {
+        await h.writeFile(`${storeId}\n`);
         await h.sync();
       } finally {
         await h.close();
       }
+      try {
+        if (fs.existsSync(idFile) && fs.readFileSync(idFile, 'utf8').trim() === '') fs.unlinkSync(idFile);
+        await fs.promises.link(tmp, idFile);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      } finally {
+        await fs.promises.unlink(tmp);
+      }
       await syncDir(dir);
+      return fs.readFileSync(idFile, 'utf8').trim();
     },
+    leftover: (caseId) => fs.existsSync(tombstone(caseId)) && fs.existsSync(keyFile(caseId)),
     cases() {
       const ids = new Set<string>();
       for (const name of fs.readdirSync(dir)) {

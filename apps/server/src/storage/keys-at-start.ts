@@ -21,31 +21,37 @@ import type { Database } from './schema.ts';
  */
 export async function settleKeys(db: Kysely<Database>, keys: CaseKeys, engine: 'sqlite' | 'postgres', truncateWal?: () => Promise<boolean>): Promise<void> {
   const cases = await db.selectFrom('cases').select(['id', 'status']).execute();
-  await checkIdentity(db, keys, cases);
-  // Every case is checked before anything is changed: a store with a wrong key directory
-  // is refused as it was found.
-  const missing = cases.find((c) => c.status !== 'closed' && keys.state(c.id) === 'shredded');
-  if (missing) throw new MissingCaseKey(`Case ${missing.id} is open, but its key was shredded.`);
-  // Set before the first plain row is sealed, cleared once the file is rebuilt: a start that
-  // stopped in between (or whose VACUUM failed) leaves it, and the next one rebuilds then.
-  const rebuild = path.join(keys.dir, 'rebuild-pending');
+  // Everything is checked before anything is changed: a store with a wrong key directory is
+  // refused as it was found, and the directory is left as it was.
+  const claimIdentity = await checkIdentity(db, keys, cases);
+  const shreddedOpen = cases.find((c) => c.status !== 'closed' && keys.state(c.id) === 'shredded');
+  if (shreddedOpen) throw new MissingCaseKey(`Case ${shreddedOpen.id} is open, but its key was shredded.`);
+  const plain: { id: string; rows: { id: string; content: string | null }[] }[] = [];
   for (const c of cases) {
-    const state = keys.state(c.id);
-    if (c.status === 'closed') {
-      if (state !== 'none') await destroyContent(db, keys, c.id, engine, truncateWal);
-      continue;
-    }
-    if (state === 'key') continue;
+    if (c.status === 'closed' || keys.state(c.id) !== 'none') continue;
     const rows = await db.selectFrom('events').select(['id', 'content']).where('case_id', '=', c.id).where('content', 'is not', null).execute();
     if (rows.some((r) => r.content?.startsWith(SEALED)))
       throw new MissingCaseKey(`Case ${c.id} holds sealed content, but its key is not in the key directory. Is KEYS_DIR (or DATA_DIR) the one this store was written with?`);
+    plain.push({ id: c.id, rows });
+  }
+
+  await claimIdentity();
+  // Closes a crash interrupted: the content goes, then the key (a tombstone means the content went already).
+  for (const c of cases) {
+    if (c.status !== 'closed') continue;
+    if (keys.state(c.id) === 'key') await destroyContent(db, keys, c.id, engine, truncateWal);
+    else if (keys.leftover(c.id)) await keys.shred(c.id);
+  }
+  // Set before the first plain row is sealed, cleared once the file is rebuilt: a start that
+  // stopped in between (or whose VACUUM failed) leaves it, and the next one rebuilds then.
+  const rebuild = path.join(keys.dir, 'rebuild-pending');
+  for (const c of plain) {
     await keys.ensure(c.id);
-    if (rows.length === 0) continue;
     const key = keys.get(c.id);
-    if (!key) continue;
-    if (!fs.existsSync(rebuild)) fs.writeFileSync(rebuild, '', { mode: 0o600 });
+    if (!key || c.rows.length === 0) continue;
+    if (!fs.existsSync(rebuild)) writeDurably(rebuild);
     await db.transaction().execute(async (trx) => {
-      for (const r of rows) await trx.updateTable('events').set({ content: key.seal(r.id, r.content ?? '') }).where('case_id', '=', c.id).where('id', '=', r.id).execute();
+      for (const r of c.rows) await trx.updateTable('events').set({ content: key.seal(r.id, r.content ?? '') }).where('case_id', '=', c.id).where('id', '=', r.id).execute();
     });
   }
   if (!fs.existsSync(rebuild)) return;
@@ -56,41 +62,62 @@ export async function settleKeys(db: Kysely<Database>, keys: CaseKeys, engine: '
   fs.rmSync(rebuild);
 }
 
+/** An empty file, on disk (file and directory flushed) before this returns. */
+function writeDurably(file: string): void {
+  const fd = fs.openSync(file, 'w', 0o600);
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const dir = fs.openSync(path.dirname(file), 'r');
+  try {
+    fs.fsyncSync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
+}
+
 /**
  * The store and its key directory belong together (C11). The database holds the store's id
- * (`store_identity`) and the directory a file with the same id (`store-id`):
- * - the same id: they belong together;
- * - different ids: the directory is another store's; refused;
- * - an id in the database only: the directory is not this store's (an empty directory in
- *   place of the real one, a KEYS_DIR that changed); refused once the store has cases, since
- *   keys made there would not be where the others are;
- * - an id in the directory only: the start that made it stopped before the database took it
- *   (the directory is written first), or the directory is another store's: it is taken when
- *   every case it has keys for is a case of this store;
- * - neither: a new id, the directory first.
+ * (`store_identity`) and the directory a file with the same id (`store-id`). The same id:
+ * they belong together. Two different ids: the directory is another store's, refused.
+ * Otherwise (an id missing on one side or both: a store or directory from before ids, a
+ * start that stopped between the two writes, keys restored without the file) the directory
+ * is the store's when it holds a key (or tombstone) of one of the store's cases, when the
+ * store has no cases, or when neither side has an id and no content is sealed yet (a store
+ * from before sealing). Anything else (an empty directory in place of the real one, another
+ * store's) is refused. Checks only; the function it returns writes the missing ids.
  */
-async function checkIdentity(db: Kysely<Database>, keys: CaseKeys, cases: readonly { id: string }[]): Promise<void> {
+async function checkIdentity(db: Kysely<Database>, keys: CaseKeys, cases: readonly { id: string }[]): Promise<() => Promise<void>> {
   const inDb = (await db.selectFrom('store_identity').select('id').executeTakeFirst())?.id ?? null;
   const inDir = keys.storeId();
-  if (inDb !== null && inDir === inDb) return;
+  if (inDb !== null && inDir === inDb) return () => Promise.resolve();
   if (inDb !== null && inDir !== null)
     throw new MissingCaseKey(`The key directory ${keys.dir} belongs to another store (${inDir}, not ${inDb}). Set KEYS_DIR (or DATA_DIR) to this store's.`);
-  if (inDb !== null) {
-    if (cases.length > 0)
-      throw new MissingCaseKey(`The key directory ${keys.dir} holds no keys of this store (${inDb}), which has ${cases.length} case(s). Set KEYS_DIR (or DATA_DIR) to the directory this store was written with.`);
-    await keys.claim(inDb);
-    return;
-  }
-  if (inDir !== null) {
-    const ours = new Set(cases.map((c) => c.id));
-    const foreign = keys.cases().filter((id) => !ours.has(id));
-    if (foreign.length > 0) throw new MissingCaseKey(`The key directory ${keys.dir} belongs to another store (${inDir}): it holds keys of ${foreign.length} case(s) this store does not have.`);
-    await db.insertInto('store_identity').values({ id: inDir }).execute();
-    return;
-  }
-  const id = randomUUID();
-  await keys.claim(id);
-  await db.insertInto('store_identity').values({ id }).execute();
+  const belongs =
+    cases.length === 0 ||
+    cases.some((c) => keys.state(c.id) !== 'none') ||
+    (inDb === null && inDir === null && !(await db.selectFrom('events').select('id').where('content', 'like', `${SEALED}%`).executeTakeFirst()));
+  if (!belongs)
+    throw new MissingCaseKey(
+      `The key directory ${keys.dir} holds no keys of this store${inDb ? ` (${inDb})` : ''}, which has ${cases.length} case(s). Set KEYS_DIR (or DATA_DIR) to the directory this store was written with.`,
+    );
+  const id = inDb ?? inDir ?? randomUUID();
+  return async () => {
+    const claimed = inDir === null ? await keys.claim(id) : id; // the directory first: a start that stops here takes it again
+    if (inDb !== null) {
+      if (claimed !== inDb) throw new MissingCaseKey(`The key directory ${keys.dir} was just claimed by another store (${claimed}, not ${inDb}).`);
+      return;
+    }
+    try {
+      await db.insertInto('store_identity').values({ id: claimed }).execute();
+    } catch (e) {
+      // Another start got there first: the same id is all that may be there.
+      const now = (await db.selectFrom('store_identity').select('id').executeTakeFirst())?.id;
+      if (now !== claimed) throw e;
+    }
+  };
 }
 
 /**

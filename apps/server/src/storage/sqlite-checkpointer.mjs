@@ -63,6 +63,12 @@ parentPort.on('message', (m) => {
   } else if (m === 'truncate') {
     // Everything copied and the WAL file cut to nothing: after a case's content was destroyed
     // (C11), no old frame of it stays in the WAL. Waits for writers (busy_timeout) as needed.
+    // PASSIVE passes first, which block nobody, so that the TRUNCATE (which holds the write
+    // lock while it copies) finds next to nothing left to copy.
+    for (let i = 0; i < 3; i++) {
+      const r = checkpoint();
+      if (!r || r.log === r.checkpointed) break;
+    }
     let ok = false;
     try {
       const [r] = db.pragma('wal_checkpoint(TRUNCATE)');

@@ -267,6 +267,25 @@ describe('[C11] the store and its keys at start', () => {
     await again.close();
   });
 
+  vitestIt('[C11] a store from before store ids, started once with a wrong key directory, is refused and stays usable with its own', async () => {
+    const { dir, db } = await storeWithMessage('c-early', 'written before the store had an id');
+    await db.kysely.deleteFrom('store_identity').execute();
+    await db.close();
+    fs.rmSync(path.join(dir, 'keys', 'store-id'));
+    const wrong = tmp();
+    await expect(openDb({ databaseUrl: null, dataDir: dir, keysDir: wrong })).rejects.toThrow(/holds no keys of this store/);
+    expect(fs.readdirSync(wrong)).toEqual([]); // nothing written there
+    const again = await openDb({ databaseUrl: null, dataDir: dir });
+    try {
+      const id = again.keys.storeId();
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect((await again.kysely.selectFrom('store_identity').select('id').execute()).map((r) => r.id)).toEqual([id]);
+      expect((await caseRepository(again.kysely).readStream('c-early', JOINT, 0, 10)).map((e) => (e.content as { body?: string } | null)?.body)).toEqual(['written before the store had an id']);
+    } finally {
+      await again.close();
+    }
+  });
+
   vitestIt('[C11] a start that stopped between writing the id to the key directory and to the database is finished by the next', async () => {
     const dir = tmp();
     const db = await openDb({ databaseUrl: null, dataDir: dir });
