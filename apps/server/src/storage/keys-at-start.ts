@@ -7,8 +7,9 @@ import type { Database } from './schema.ts';
 
 /**
  * Run when a store opens, before it serves anything: every case's key matches what the log
- * holds (C11).
+ * holds (C11). Everything is checked first, and nothing is written unless every check passed:
  *
+ * - The key directory is the store's (checkIdentity).
  * - A closed case whose key is still there (a crash between its close and its shredding):
  *   its content is destroyed now.
  * - An open case without key or tombstone whose log holds sealed content: the keys are not
