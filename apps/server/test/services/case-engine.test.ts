@@ -126,6 +126,28 @@ describe('case engine (in-memory store)', () => {
     expect(cases.events.filter((e) => e.stream === 'joint')).toHaveLength(1);
   });
 
+  it('[C11] keeps the store\'s keyed digest of a request, and once the case\'s key is gone refuses a retry instead of replaying it', async () => {
+    // A store that keys request digests with the case's key, as the real one does, until the key is shredded.
+    class KeyedStore extends MemoryCaseStore {
+      readonly shredded = new Set<string>();
+      requestDigest(caseId: string, text: string) {
+        return Promise.resolve(this.shredded.has(caseId) ? null : `keyed:${caseId}:${text.length}:${[...text].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7)}`);
+      }
+    }
+    const cases = new KeyedStore();
+    const { engine } = setup(cases);
+    const { caseId, mediatorId } = await openCase(engine);
+    await engine.run({ caseId, actorId: mediatorId, command: { type: 'start-session', input: {} }, respond: () => 0 });
+    const first = await post(engine, caseId, mediatorId, 'our limit is 40,000', 'k-keyed-1');
+    expect(await post(engine, caseId, mediatorId, 'our limit is 40,000', 'k-keyed-1')).toEqual(first); // replayed
+    const record = cases.idem.get('a:acct-1|k-keyed-1');
+    expect(record?.requestHash.startsWith(`keyed:${caseId}:`)).toBe(true);
+    expect(JSON.stringify(record)).not.toContain('40,000');
+    cases.shredded.add(caseId);
+    await expect(post(engine, caseId, mediatorId, 'our limit is 40,000', 'k-keyed-1')).rejects.toThrow('This case is closed.');
+    expect(cases.events.filter((e) => e.stream === 'joint')).toHaveLength(1);
+  });
+
   it('decides the next command of a case while the one before is being written, and stores them in order', async () => {
     const { store, publisher, engine, caseId, mediatorId } = await gated();
     const first = post(engine, caseId, mediatorId, 'one');
