@@ -25,11 +25,24 @@ async function load(): Promise<Target> {
   }
 }
 
-function mem(): Mem {
+/**
+ * Memory after full collections. RSS is read only once it has settled: the pages a
+ * collection frees go back to the OS from V8's background threads, so a reading taken right
+ * after one can still hold them (an idle figure below zero: the baseline read too high).
+ */
+async function mem(): Promise<Mem> {
   const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) {
-    gc();
-    gc();
+  let rss = process.memoryUsage().rss;
+  for (let i = 0; i < 10; i++) {
+    if (gc) {
+      gc();
+      gc();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const now = process.memoryUsage().rss;
+    const settled = Math.abs(now - rss) < 256 * 1024;
+    rss = now;
+    if (settled && i > 0) break;
   }
   const m = process.memoryUsage();
   return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
