@@ -5,7 +5,7 @@ import { accountLink, createAccount } from '../services/accounts.ts';
 import { DAY, offlinePublisher, type Services } from '../services/context.ts';
 import { accountRepository } from '../storage/account.repository.ts';
 import { caseRepository } from '../storage/case.repository.ts';
-import { openDb } from '../storage/db.ts';
+import { openStoreForTool } from '../storage/single-process.ts';
 import { Email, DisplayName, Password } from '@caucus/protocol';
 
 const USAGE = `Usage: caucus <command> [options]
@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = loadConfig();
-  const db = await openDb(config);
+  const db = await openStoreForTool(config);
   const svc: Services = {
     cases: caseRepository(db.kysely),
     accounts: accountRepository(db.kysely),

@@ -6,7 +6,7 @@ import { DAY, offlinePublisher, type Services } from '../services/context.ts';
 import { createCase } from '../services/create-case.ts';
 import { accountRepository } from '../storage/account.repository.ts';
 import { caseRepository } from '../storage/case.repository.ts';
-import { openDb } from '../storage/db.ts';
+import { openStoreForTool } from '../storage/single-process.ts';
 
 /**
  * Fills the real store with a clearly named sample case (one mediator, two sides) and
@@ -17,7 +17,7 @@ const DEMO_EMAIL = 'demo-mediator@caucus.invalid';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const db = await openDb(config);
+  const db = await openStoreForTool(config);
   const svc: Services = {
     cases: caseRepository(db.kysely),
     accounts: accountRepository(db.kysely),

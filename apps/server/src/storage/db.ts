@@ -7,7 +7,7 @@ import pg from 'pg';
 import { type CaseKeys, fileCaseKeys } from './case-keys.ts';
 import { DiskWaits } from './disk-waits.ts';
 import { settleKeys } from './keys-at-start.ts';
-import { migrate } from './migrations.ts';
+import { migrate, pendingMigrations } from './migrations.ts';
 import { type WalFlush, walFlusher } from './wal-flush.ts';
 import type { Database } from './schema.ts';
 
@@ -178,6 +178,9 @@ function reusingStatements(sqlite: SQLite.Database, max = 500): SqliteDatabase {
   };
 }
 
+/** A store opened beside its server (`owner: false`) is behind this code's schema: nothing was changed. */
+export class StoreBehind extends Error {}
+
 /**
  * Opens the store: SQLite in `dataDir` by default, PostgreSQL when a URL is given.
  * SQLite runs in WAL mode with synchronous=FULL, so a committed transaction survives a
@@ -191,6 +194,13 @@ export async function openDb(opts: {
   keysDir?: string | null;
   /** SQLite's checkpoint thread (tests set short intervals). */
   checkpoint?: { intervalMs?: number; resetFrames?: number; resetMs?: number };
+  /**
+   * Whether this process finishes what a start must (closes a crash interrupted, content
+   * not yet sealed: keys-at-start.ts). Default: it does. False for a process that opens
+   * the store beside the server that holds it (the `caucus` command while a server runs):
+   * that server owns this work, and may be doing it at this moment.
+   */
+  owner?: boolean;
 }): Promise<Db> {
   let kysely: Kysely<Database>;
   let engine: Engine;
@@ -257,8 +267,12 @@ export async function openDb(opts: {
   }
   const keys = fileCaseKeys(opts.keysDir || path.join(opts.dataDir, 'keys'));
   try {
-    await migrate(kysely as unknown as Kysely<unknown>);
-    await settleKeys(kysely, keys, engine, walTruncates.get(kysely));
+    if (opts.owner === false) {
+      // The server holding the store runs on its schema: it is not changed under it.
+      const pending = await pendingMigrations(kysely as unknown as Kysely<unknown>);
+      if (pending.length > 0) throw new StoreBehind(`The store is in use by a server of an older version (${pending.length} schema migration(s) not run: ${pending.join(', ')}). Restart the server with this version first.`);
+    } else await migrate(kysely as unknown as Kysely<unknown>);
+    await settleKeys(kysely, keys, engine, walTruncates.get(kysely), opts.owner === false ? 'beside' : 'owner');
   } catch (e) {
     for (const fn of closers.get(kysely) ?? []) await fn();
     await kysely.destroy();

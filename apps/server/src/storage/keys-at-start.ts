@@ -20,7 +20,18 @@ import type { Database } from './schema.ts';
  *   rebuilt (VACUUM) so that the old plain pages are not left in free space. Its audit
  *   entries keep the plain digests they were sealed with: the chain cannot change.
  */
-export async function settleKeys(db: Kysely<Database>, keys: CaseKeys, engine: 'sqlite' | 'postgres', truncateWal?: () => Promise<boolean>): Promise<void> {
+export async function settleKeys(
+  db: Kysely<Database>,
+  keys: CaseKeys,
+  engine: 'sqlite' | 'postgres',
+  truncateWal?: () => Promise<boolean>,
+  /**
+   * 'beside': the store is open in a server already (a command-line tool run next to it).
+   * The checks run all the same; what they would change is left to that server, whose own
+   * start did it, or which is doing it now (a close it is shredding, at this very moment).
+   */
+  mode: 'owner' | 'beside' = 'owner',
+): Promise<void> {
   const cases = await db.selectFrom('cases').select(['id', 'status']).execute();
   // Everything is checked before anything is changed: a store with a wrong key directory is
   // refused as it was found, and the directory is left as it was.
@@ -35,6 +46,7 @@ export async function settleKeys(db: Kysely<Database>, keys: CaseKeys, engine: '
       throw new MissingCaseKey(`Case ${c.id} holds sealed content, but its key is not in the key directory. Is KEYS_DIR (or DATA_DIR) the one this store was written with?`);
     plain.push({ id: c.id, rows });
   }
+  if (mode === 'beside') return;
 
   await claimIdentity();
   // Closes a crash interrupted: the content goes, then the key (a tombstone means the content went already).

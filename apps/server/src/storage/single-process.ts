@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { type Db, openDb } from './db.ts';
 
 /**
  * One server process per store, for now. Each process keeps the case state it serves
@@ -36,7 +37,7 @@ export async function acquireProcessLock(opts: { databaseUrl: string | null; dat
     const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LOCK_KEY]);
     if (!r.rows[0]?.ok) {
       await client.end();
-      throw new StoreInUse('Another Caucus server is already using this PostgreSQL database. Run one server per database.');
+      throw new StoreInUse('Another Caucus process (a server, or a `caucus` command still running) is using this PostgreSQL database. Run one server per database.');
     }
     return { release: () => client.end() };
   }
@@ -55,9 +56,41 @@ export async function acquireProcessLock(opts: { databaseUrl: string | null; dat
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(fs.readFileSync(file, 'utf8'));
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner))
-        throw new StoreInUse(`Another Caucus server (pid ${owner}) is already using ${opts.dataDir}. Stop it first, or use another DATA_DIR.`);
+        throw new StoreInUse(`Another Caucus process (pid ${owner}: a server, or a \`caucus\` command still running) is using ${opts.dataDir}. Stop it first, or use another DATA_DIR.`);
       fs.rmSync(file, { force: true }); // left by a process that is gone
     }
   }
   throw new StoreInUse(`Could not lock ${opts.dataDir}.`);
+}
+
+/**
+ * How a command-line tool (`caucus`, `npm run demo`) opens the store. With no server on
+ * it, the tool holds the store's lock for as long as it runs (a server started meanwhile
+ * waits for it to end) and its start does what a server's would (keys-at-start.ts). With a
+ * server on it, the tool opens the store beside that server: the checks run, but what they
+ * would change, and the schema, are that server's to change.
+ */
+export async function openStoreForTool(config: { databaseUrl: string | null; dataDir: string; keysDir?: string | null }): Promise<Db> {
+  let lock: ProcessLock | null = null;
+  try {
+    lock = await acquireProcessLock(config);
+  } catch (e) {
+    if (!(e instanceof StoreInUse)) throw e;
+  }
+  const held = lock;
+  const db = await openDb({ ...config, owner: held !== null }).catch(async (e: unknown) => {
+    await held?.release();
+    throw e;
+  });
+  if (!held) return db;
+  return {
+    ...db,
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        await held.release();
+      }
+    },
+  };
 }
