@@ -33,6 +33,26 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  // Everything checked before the store is opened: a refusal leaves it as it was (and its lock free).
+  type Job = { kind: 'create'; role: 'admin' | 'mediator'; email: string; displayName: string; password: string | null } | { kind: 'link'; email: string | undefined };
+  let job: Job;
+  if ((noun === 'admin' || noun === 'mediator') && verb === 'create') {
+    const email = Email.safeParse(values.email);
+    const name = DisplayName.safeParse(values.name);
+    if (!email.success) fail('--email: a valid e-mail address is required');
+    if (!name.success) fail('--name: a display name is required');
+    let password: string | null = null;
+    if (values.password !== undefined) {
+      const p = Password.safeParse(values.password);
+      if (!p.success) fail('--password: at least 12 characters');
+      password = p.data;
+    }
+    job = { kind: 'create', role: noun, email: email.data, displayName: name.data, password };
+  } else if (noun === 'link') {
+    job = { kind: 'link', email: values.email };
+  } else {
+    fail(USAGE);
+  }
   const config = loadConfig();
   const db = await openStoreForTool(config);
   const svc: Services = {
@@ -44,31 +64,21 @@ async function main(argv: string[]): Promise<void> {
     publicUrl: config.publicUrl,
     invitationTtlMs: 14 * DAY,
   };
+  let refusal: string | null = null;
   try {
-    if ((noun === 'admin' || noun === 'mediator') && verb === 'create') {
-      const email = Email.safeParse(values.email);
-      const name = DisplayName.safeParse(values.name);
-      if (!email.success) fail('--email: a valid e-mail address is required');
-      if (!name.success) fail('--name: a display name is required');
-      let password: string | null = null;
-      if (values.password !== undefined) {
-        const p = Password.safeParse(values.password);
-        if (!p.success) fail('--password: at least 12 characters');
-        password = p.data;
-      }
-      const account = await createAccount(svc, { email: email.data, displayName: name.data, role: noun, password });
-      process.stdout.write(`Created ${noun} ${account.displayName} <${account.email}>.\n`);
-      if (!password) process.stdout.write(`One-time sign-in link (valid 7 days): ${await accountLink(svc, account.id)}\n`);
-    } else if (noun === 'link') {
-      const account = values.email ? await svc.accounts.byEmail(values.email) : null;
-      if (!account) fail('No account with that e-mail address.');
-      process.stdout.write(`One-time sign-in link for ${account.email} (valid 7 days): ${await accountLink(svc, account.id)}\n`);
+    if (job.kind === 'create') {
+      const account = await createAccount(svc, { email: job.email, displayName: job.displayName, role: job.role, password: job.password });
+      process.stdout.write(`Created ${job.role} ${account.displayName} <${account.email}>.\n`);
+      if (!job.password) process.stdout.write(`One-time sign-in link (valid 7 days): ${await accountLink(svc, account.id)}\n`);
     } else {
-      fail(USAGE);
+      const account = job.email ? await svc.accounts.byEmail(job.email) : null;
+      if (!account) refusal = 'No account with that e-mail address.';
+      else process.stdout.write(`One-time sign-in link for ${account.email} (valid 7 days): ${await accountLink(svc, account.id)}\n`);
     }
   } finally {
-    await db.close();
+    await db.close(); // before any exit: it lets go of the store's lock
   }
+  if (refusal) fail(refusal);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

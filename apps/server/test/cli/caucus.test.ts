@@ -90,7 +90,26 @@ describe.each(engines)('the caucus command beside a running server (README: acco
   });
 });
 
-describe('the caucus command and the schema', () => {
+describe('the caucus command and the store', () => {
+  it('lets go of the store whatever the outcome: a refused or failed command leaves no lock behind', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-cli-'));
+    dirs.push(dir);
+    const store = { dir, url: null };
+    const bad = caucus(store, 'mediator', 'create', '--email', 'not-an-address', '--name', 'X');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--email: a valid e-mail address is required/);
+    expect(fs.existsSync(path.join(dir, 'caucus.sqlite'))).toBe(false); // refused before the store was opened
+    const unknown = caucus(store, 'link', '--email', 'nobody@example.org');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/No account with that e-mail address/);
+    expect(fs.existsSync(path.join(dir, 'server.lock'))).toBe(false);
+    expect(caucus(store, 'admin', 'create', '--email', 'a@example.org', '--name', 'A', '--password', 'a long enough passphrase').status).toBe(0);
+    const twice = caucus(store, 'admin', 'create', '--email', 'a@example.org', '--name', 'A', '--password', 'a long enough passphrase');
+    expect(twice.status).toBe(2);
+    expect(fs.existsSync(path.join(dir, 'server.lock'))).toBe(false);
+    await (await acquireProcessLock({ databaseUrl: null, dataDir: dir })).release();
+  });
+
   it('does not change the schema under a running server: a store behind this version is refused, untouched', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-cli-'));
     dirs.push(dir);
