@@ -236,13 +236,13 @@ export const MIGRATIONS = { '0001-initial': initial, '0002-log-layout': logLayou
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
 
-/** Runs the migrations not yet run: all of them, or (tests of a migration) up to `upTo`. */
 /** The migrations this store has not run yet, by name. */
 export async function pendingMigrations(db: Kysely<unknown>): Promise<string[]> {
   const all = await new Migrator({ db, provider }).getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
+/** Runs the migrations not yet run: all of them, or (tests of a migration) up to `upTo`. */
 export async function migrate(db: Kysely<unknown>, upTo?: keyof typeof MIGRATIONS): Promise<void> {
   const migrator = new Migrator({ db, provider });
   const { error, results } = await (upTo ? migrator.migrateTo(upTo) : migrator.migrateToLatest());

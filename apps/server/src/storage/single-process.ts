@@ -66,7 +66,7 @@ export async function acquireProcessLock(opts: { databaseUrl: string | null; dat
 /**
  * How a command-line tool (`caucus`, `npm run demo`) opens the store. With no server on
  * it, the tool holds the store's lock for as long as it runs (a server started meanwhile
- * waits for it to end) and its start does what a server's would (keys-at-start.ts). With a
+ * is refused, with a message saying so) and its start does what a server's would (keys-at-start.ts). With a
  * server on it, the tool opens the store beside that server: the checks run, but what they
  * would change, and the schema, are that server's to change.
  */
