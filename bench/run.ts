@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Histogram } from './lib/hist.ts';
 import { Load, type PhaseResult } from './lib/load.ts';
+import { type CpuTimes, readCpuTimes, stealPct } from './lib/steal.ts';
 import { transportFor } from './lib/transports.ts';
 import type { Envelope, Kind, Mem, PhaseStats, Provisioned, Reply, Request } from './lib/types.ts';
 
@@ -78,6 +79,16 @@ function pin(c: Child): void {
   if (pinned && c.proc.pid) spawnSync('taskset', ['-a', '-p', '-c', '1', String(c.proc.pid)], { stdio: 'ignore' });
 }
 
+/** The hypervisor's steal over a phase, % of each side's core(s) (null off Linux). */
+interface Steal {
+  readonly server: number | null;
+  readonly generator: number | null;
+}
+const stealOver = (before: CpuTimes | null): Steal => {
+  const after = readCpuTimes();
+  return pinned ? { server: stealPct(before, after, [1]), generator: stealPct(before, after, [0]) } : { server: stealPct(before, after), generator: stealPct(before, after) };
+};
+
 async function startChild(kind: Kind, env: Record<string, string>): Promise<Child> {
   // BENCH_CHILD: a prebuilt (e.g. esbuild-bundled) child script instead of the TypeScript source, for profiles with line numbers.
   const node = process.env.BENCH_CHILD ? ['--expose-gc', process.env.BENCH_CHILD, kind] : ['--expose-gc', '--import', 'tsx', path.join(here, 'servers', 'child.ts'), kind];
@@ -139,12 +150,13 @@ interface ScaleResult {
   readonly connections: number;
   readonly memPerConnRss: number;
   readonly memPerConnHeap: number;
-  readonly sat: PhaseResult & { server: PhaseStats };
-  readonly lat: PhaseResult & { server: PhaseStats; offered: number };
+  readonly sat: PhaseResult & { server: PhaseStats; steal: Steal };
+  readonly lat: PhaseResult & { server: PhaseStats; steal: Steal; offered: number };
   /** Every fixed-rate phase, by its fraction of ours' saturation (`lat` is the primary one's). */
-  readonly curve: { readonly fraction: number; readonly phase: PhaseResult & { server: PhaseStats; offered: number } }[];
+  readonly curve: { readonly fraction: number; readonly phase: PhaseResult & { server: PhaseStats; steal: Steal; offered: number } }[];
 }
 
+const stealText = (s: Steal): string => (s.server === null ? '–' : `${num(s.server, 1)}%`);
 const num = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
 const ms = (us: number): string => (Number.isFinite(us) ? (us / 1000).toFixed(us < 10_000 ? 2 : 1) : '–');
 
@@ -184,7 +196,9 @@ async function oneRun(p: Prepared, satRates: Map<number, number>): Promise<{ res
       const m = await child.call<Mem>({ op: 'mem' });
       const conns = n * 5;
       await child.call({ op: 'phase-start' });
+      const satCpu = readCpuTimes();
       const sat = await load.saturate(satMs, Math.max(1, Math.ceil(inflight / n)));
+      const satSteal = stealOver(satCpu);
       const satServer = await child.call<PhaseStats>({ op: 'phase-end' });
       // Fixed offered loads: fractions of ours' saturation message rate at this scale (the
       // same absolute rates for the baselines), lowest first.
@@ -195,10 +209,18 @@ async function oneRun(p: Prepared, satRates: Map<number, number>): Promise<{ res
       for (const fraction of fixedRate ? [primaryLoad] : [...loads].sort((a, b) => a - b)) {
         const offered = fixedRate ?? satRate * fraction;
         let started: Promise<unknown> = Promise.resolve();
-        const phase = await load.fixedRate(latMs, offered, { ms: warmMs, onMeasure: () => void (started = child.call({ op: 'phase-start' })) });
+        let cpu: CpuTimes | null = null;
+        const phase = await load.fixedRate(latMs, offered, {
+          ms: warmMs,
+          onMeasure: () => {
+            cpu = readCpuTimes();
+            started = child.call({ op: 'phase-start' });
+          },
+        });
+        const steal = stealOver(cpu);
         await started;
         const server = await child.call<PhaseStats>({ op: 'phase-end' });
-        curve.push({ fraction, phase: { ...phase, server, offered } });
+        curve.push({ fraction, phase: { ...phase, server, steal, offered } });
       }
       const primary = curve.find((c) => c.fraction === primaryLoad) as ScaleResult['curve'][number];
       const lat = primary.phase;
@@ -209,7 +231,7 @@ async function oneRun(p: Prepared, satRates: Map<number, number>): Promise<{ res
         connections: conns,
         memPerConnRss: (m.rss - mem0.rss) / conns,
         memPerConnHeap: (m.heapUsed + m.external - mem0.heapUsed - mem0.external) / conns,
-        sat: { ...sat, server: satServer },
+        sat: { ...sat, server: satServer, steal: satSteal },
         lat,
         curve,
       };
@@ -219,7 +241,7 @@ async function oneRun(p: Prepared, satRates: Map<number, number>): Promise<{ res
         `  ${kind.padEnd(4)} rep ${rep} ${String(n).padStart(4)} cases: sat ${num(dps)} deliv/s, ${num(satServer.cpuUs / Math.max(1, sat.deliveries), 1)} µs/deliv, gen ${num(sat.genCpuPct)}% | ` +
           curve
             .map(({ fraction, phase: c }) => `@${num(c.offered)} msg/s${curve.length > 1 ? ` (${num(fraction * 100)}%)` : ''} p99 ${ms(c.latency.quantile(0.99))} ms, ack p99 ${ms(c.ack.quantile(0.99))} ms, move p99 ${ms(c.move.quantile(0.99))} ms`)
-            .join(' | ') + `, lost ${sat.lost + curve.reduce((t, c) => t + c.phase.lost, 0)}, gate ${load.gateFailures}`,
+            .join(' | ') + `, steal sat ${stealText(satSteal)} / fixed ${stealText(lat.steal)}, lost ${sat.lost + curve.reduce((t, c) => t + c.phase.lost, 0)}, gate ${load.gateFailures}`,
       );
     }
     return { results, gateFailures: load.gateFailures, gateSamples: load.gateSamples, engine: prov.engine };
@@ -298,6 +320,8 @@ interface Row {
   ack: Histogram;
   move: Histogram;
   eldP99: number[];
+  /** The hypervisor's steal from the server's core over the fixed-rate phase, %, per repetition (where known). */
+  stealPct: number[];
   /** Ours on SQLite, the fixed-rate phase: the batches' wait on the disk, p99 per repetition, and the checkpoint holds. */
   diskP99: number[];
   holds: number;
@@ -328,6 +352,7 @@ for (const n of scales)
       ack: rs.reduce((h, r) => h.merge(r.lat.ack), new Histogram()),
       move: rs.reduce((h, r) => h.merge(r.lat.move), new Histogram()), // at the fixed load, like the other latencies
       eldP99: rs.map((r) => r.lat.server.eldP99),
+      stealPct: rs.flatMap((r) => (r.lat.steal.server === null ? [] : [r.lat.steal.server])),
       diskP99: rs.flatMap((r) => (r.lat.server.disk && r.lat.server.disk.flushes > 0 ? [r.lat.server.disk.flushP99] : [])),
       holds: rs.reduce((s, r) => s + (r.lat.server.disk?.holds ?? 0), 0),
       heldMs: rs.reduce((s, r) => s + (r.lat.server.disk?.heldMs ?? 0), 0),
@@ -339,7 +364,7 @@ for (const n of scales)
     });
   }
 
-const header = ['server', 'cases', 'deliv/s @sat', 'srv µs/deliv', 'srv CPU%', 'gen CPU%', 'offered msg/s', 'CPU% @offered', 'µs/deliv @offered', 'p50 ms', 'p99 ms', 'p99.9 ms', 'ack p50', 'ack p99', 'move p50', 'move p99', 'ELD p99', 'disk p99', 'held ms', 'KB/conn heap', 'KB/conn RSS', 'lost'];
+const header = ['server', 'cases', 'deliv/s @sat', 'srv µs/deliv', 'srv CPU%', 'gen CPU%', 'offered msg/s', 'CPU% @offered', 'µs/deliv @offered', 'p50 ms', 'p99 ms', 'p99.9 ms', 'ack p50', 'ack p99', 'move p50', 'move p99', 'ELD p99', 'steal%', 'disk p99', 'held ms', 'KB/conn heap', 'KB/conn RSS', 'lost'];
 const table: string[][] = rows.map((r) => [
   r.kind,
   String(r.cases),
@@ -358,6 +383,7 @@ const table: string[][] = rows.map((r) => [
   ms(r.move.quantile(0.5)),
   ms(r.move.quantile(0.99)),
   num(median(r.eldP99), 1),
+  r.stealPct.length > 0 ? num(median(r.stealPct), 1) : '-',
   r.diskP99.length > 0 ? num(median(r.diskP99), 1) : '-',
   r.diskP99.length > 0 ? `${num(r.heldMs)}/${r.holds}` : '-',
   num(median(r.memHeap), 1),
