@@ -470,6 +470,15 @@ if (loads.length > 1 && !fixedRate) {
 
 const peak = (k: Kind): number => Math.max(...rows.filter((r) => r.kind === k).map((r) => median(r.satDps)));
 console.log(`\nsaturation (best scale): ${kinds.map((k) => `${k} ${num(peak(k))} deliv/s`).join(', ')}`);
+// A phase in which the hypervisor took a noticeable share of the server's core: its latency
+// figures carry the host's stalls as well as the server's.
+const STEAL_WARN_PCT = 5;
+const stolen = all.flatMap((r) =>
+  [{ name: 'saturation', steal: r.sat.steal }, ...r.curve.map((c) => ({ name: `${num(c.fraction * 100)}% load`, steal: c.phase.steal }))]
+    .filter((p) => (p.steal.server ?? 0) > STEAL_WARN_PCT)
+    .map((p) => `${r.kind} ${r.cases} cases rep ${r.rep} ${p.name} ${num(p.steal.server ?? 0, 1)}%`),
+);
+if (stolen.length > 0) console.log(`host steal over ${STEAL_WARN_PCT}% of the server's core (its stalls are in these phases' figures): ${stolen.join('; ')}`);
 const failedGate = gateFailures > 0;
 console.log(`correctness gate: ${failedGate ? `FAILED — ${gateFailures} frame(s) in the wrong place` : 'passed (every frame within its recipient’s audience)'}`);
 for (const s of gateSamples) console.log(`  ${s}`);
