@@ -45,8 +45,32 @@ export function onClose(kysely: Kysely<Database>, fn: () => Promise<void>): void
   else closers.set(kysely, [fn]);
 }
 
+interface CheckpointOptions {
+  intervalMs?: number;
+  resetFrames?: number;
+  resetMs?: number;
+  /** How long the WAL file may stay over its size limit while the writes never pause. */
+  cutMs?: number;
+}
+
 /** The WAL's length, in frames, past which the checkpoint thread asks for a reset (64 MB of 4 KB pages). */
 const resetFramesOf = (o: { resetFrames?: number }): number => o.resetFrames ?? 16384;
+
+/**
+ * The WAL file's size limit, bytes: twice the reset point (128 MB), so that a WAL started
+ * over on time never reaches it. Only a burst that left no opening for a reset does (at
+ * saturation the bench's WAL reached 1.1 GB in 20 s); the checkpoint thread then cuts the
+ * file back once the writes pause (sqlite-checkpointer.mjs).
+ */
+const walLimitOf = (sqlite: SQLite.Database, o: CheckpointOptions): number =>
+  Math.min(Number.MAX_SAFE_INTEGER, 2 * resetFramesOf(o) * (sqlite.pragma('page_size', { simple: true }) as number));
+
+/**
+ * The longest the writes wait for the cut of an oversized WAL. Measured: 100-140 ms for
+ * 330 MB; a 1.1-GB WAL took longer than 500 ms. A write let go before the cut ends would wait
+ * for SQLite's lock on the event loop, so this bounds only a thread that no longer answers.
+ */
+const CUT_HOLD_MS = 5000;
 
 /**
  * SQLite copies the WAL back into the database file (a checkpoint) on the connection that
@@ -63,10 +87,18 @@ const resetFramesOf = (o: { resetFrames?: number }): number => o.resetFrames ?? 
  */
 function startCheckpointer(
   sqlite: SQLite.Database,
-  o: { intervalMs?: number; resetFrames?: number; resetMs?: number } = {},
+  o: CheckpointOptions = {},
   waits?: DiskWaits,
 ): { close(): Promise<void>; hold(): Promise<void> | null; truncate(): Promise<boolean> } {
-  const workerData = { file: sqlite.name, intervalMs: o.intervalMs ?? 250, resetFrames: resetFramesOf(o), resetMs: o.resetMs ?? 2000 };
+  const workerData = {
+    file: sqlite.name,
+    intervalMs: o.intervalMs ?? 250,
+    resetFrames: resetFramesOf(o),
+    resetMs: o.resetMs ?? 2000,
+    limitBytes: walLimitOf(sqlite, o),
+    cutMs: o.cutMs ?? 60_000,
+    cutHoldMs: CUT_HOLD_MS,
+  };
   const worker = new Worker(new URL('./sqlite-checkpointer.mjs', import.meta.url), { workerData });
   worker.unref();
   let exited = false;
@@ -79,13 +111,14 @@ function startCheckpointer(
     held?.release();
     held = null;
   };
-  worker.on('message', (m: { t: string }) => {
+  worker.on('message', (m: { t: string; ms?: number }) => {
     if (m.t === 'hold' && !held) {
       let done = (): void => undefined;
       const promise = new Promise<void>((resolve) => (done = resolve));
-      // Never held for long (a hold usually lasts 2-10 ms): should the thread not answer in
-      // time (a slow flush), the writes go on regardless and the WAL is started over later.
-      const timeout = setTimeout(release, 25);
+      // Never held for long (a hold to start the WAL over usually lasts 2-10 ms): should the
+      // thread not answer in time (a slow flush), the writes go on regardless and the WAL is
+      // started over later. A hold to cut the file back has a longer bound (`ms`).
+      const timeout = setTimeout(release, m.ms ?? 25);
       timeout.unref();
       held = {
         promise,
@@ -105,8 +138,12 @@ function startCheckpointer(
       exited = true;
       release();
       for (const answer of truncations.splice(0)) answer(false);
-      // Should the thread ever end on its own, the connection checkpoints again by itself.
-      if (!closing && sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000');
+      // Should the thread ever end on its own, the connection checkpoints, and cuts an
+      // oversized WAL back, by itself again.
+      if (!closing && sqlite.open) {
+        sqlite.pragma('wal_autocheckpoint = 1000');
+        sqlite.pragma(`journal_size_limit = ${workerData.limitBytes}`);
+      }
       resolve();
     });
   });
@@ -193,7 +230,7 @@ export async function openDb(opts: {
   /** Where the per-case keys live (default `<dataDir>/keys`), with either engine. */
   keysDir?: string | null;
   /** SQLite's checkpoint thread (tests set short intervals). */
-  checkpoint?: { intervalMs?: number; resetFrames?: number; resetMs?: number };
+  checkpoint?: CheckpointOptions;
   /**
    * Whether this process finishes what a start must (closes a crash interrupted, content
    * not yet sealed: keys-at-start.ts). Default: it does. False for a process that opens
@@ -238,12 +275,11 @@ export async function openDb(opts: {
     sqlite.pragma('secure_delete = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('wal_autocheckpoint = 0'); // the checkpoint thread does it (startCheckpointer)
-    // When a reset does not come in time (a write load that leaves the checkpoint thread no
-    // opening: at saturation the bench's WAL reached 1.1 GB in 20 s), the WAL file grows, and
-    // SQLite would keep it at that size on disk for good. With a limit, the first write
-    // after the next reset cuts it back. Twice the reset point, so that a WAL reset on time
-    // never reaches it and never pays for a cut and a regrowth.
-    sqlite.pragma(`journal_size_limit = ${2 * resetFramesOf(opts.checkpoint ?? {}) * (sqlite.pragma('page_size', { simple: true }) as number)}`);
+    // No size limit on this connection: with one, SQLite cuts an oversized WAL file back in
+    // the first commit after a reset, on this connection and so on the event loop (measured:
+    // 79.5 ms to cut 331 MB to 128 MB, every request waiting). The checkpoint thread cuts it
+    // instead, off the event loop (walLimitOf, sqlite-checkpointer.mjs).
+    sqlite.pragma('journal_size_limit = -1');
     // Kysely's one connection IS this handle: one connection, one set of pragmas, one WAL.
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
     native = sqlite;

@@ -91,23 +91,65 @@ describe('SQLite checkpoints', () => {
     expect(without.waits?.holds).toBe(0);
   });
 
-  it('a WAL that grew past twice the reset point while no reset could come is cut back by the next reset, with every row kept', async () => {
+  /** A store whose WAL file has grown to ~40 MB with no reset (the thread's rounds are far apart or not yet run), and its size limit. */
+  const oversizedWal = async (checkpoint: { intervalMs: number; cutMs?: number }) => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-ckpt-'));
-    // The thread never runs during the test: the WAL grows as it does under writes that leave no opening.
     const resetFrames = 200;
-    db = await openDb({ databaseUrl: null, dataDir: dir, checkpoint: { intervalMs: 60_000, resetFrames } });
+    db = await openDb({ databaseUrl: null, dataDir: dir, checkpoint: { ...checkpoint, resetFrames, resetMs: 100 } });
     const sqlite = db.sqlite;
     if (!sqlite) throw new Error('SQLite expected');
     const limit = 2 * resetFrames * (sqlite.pragma('page_size', { simple: true }) as number);
     const wal = path.join(dir, 'caucus.sqlite-wal');
-    fill(db, 0, 3000); // one transaction per row: about 40 MB of WAL
+    // One transaction per row, the event loop busy throughout: no hold can be answered, so
+    // the WAL grows as it does under a burst that leaves no opening for a reset.
+    fill(db, 0, 3000);
     expect(fs.statSync(wal).size).toBeGreaterThan(4_000_000);
     expect(limit).toBeLessThan(2_000_000);
-    // A checkpoint that copies every frame, then a write: it starts the WAL over and cuts the file.
-    sqlite.pragma('wal_checkpoint(PASSIVE)');
-    fill(db, 3000, 1);
-    expect(fs.statSync(wal).size).toBeLessThanOrEqual(limit);
+    return { d: db, sqlite, limit, wal };
+  };
+
+  const until = async (cond: () => boolean, ms: number): Promise<boolean> => {
+    const deadline = Date.now() + ms;
+    while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return cond();
+  };
+
+  it('the server connection never cuts an oversized WAL file itself: a write after a reset costs no cut on the event loop', async () => {
+    // The thread never runs a round during the test.
+    const { d, sqlite, wal } = await oversizedWal({ intervalMs: 60_000 });
+    const size = fs.statSync(wal).size;
+    sqlite.pragma('wal_checkpoint(PASSIVE)'); // every frame copied: the next write starts the WAL over
+    const t0 = performance.now();
+    fill(d, 3000, 1);
+    const ms = performance.now() - t0;
+    expect(fs.statSync(wal).size).toBe(size); // started over at its beginning, the file left as it was
+    expect(ms).toBeLessThan(1000); // an fsync, not a cut (a generous bound: only a hung disk fails it)
     expect(sqlite.prepare('SELECT count(*) AS n FROM "idempotency"').get()).toEqual({ n: 3001 });
+  });
+
+  it('a WAL file that outgrew its limit is cut back by the checkpoint thread once the writes pause, with every row kept', async () => {
+    const { d, sqlite, limit, wal } = await oversizedWal({ intervalMs: 50 });
+    expect(await until(() => fs.statSync(wal).size <= limit, 5000)).toBe(true);
+    // The cut held the writes and let them go on: they still commit, and every row is there.
+    expect(d.diskWaits?.summary().holds).toBeGreaterThan(0);
+    fill(d, 3000, 10);
+    expect(sqlite.prepare('SELECT count(*) AS n FROM "idempotency"').get()).toEqual({ n: 3010 });
+    await d.close();
+    db = await openDb({ databaseUrl: null, dataDir: dir });
+    expect(db.sqlite?.prepare('SELECT count(*) AS n FROM "idempotency"').get()).toEqual({ n: 3010 });
+  });
+
+  it('while the writes never pause, an oversized WAL file is still cut back, within the bound set for it', async () => {
+    const { d, sqlite, limit, wal } = await oversizedWal({ intervalMs: 50, cutMs: 300 });
+    // A write every 5 ms through the test: no checkpoint round finds the WAL unchanged.
+    let n = 3000;
+    const writer = setInterval(() => fill(d, n++, 1), 5);
+    try {
+      expect(await until(() => fs.statSync(wal).size <= limit, 5000)).toBe(true);
+    } finally {
+      clearInterval(writer);
+    }
+    expect(sqlite.prepare('SELECT count(*) AS n FROM "idempotency"').get()).toEqual({ n });
   });
 
   it('closing the store stops the thread and leaves a database that opens again with every row', async () => {
