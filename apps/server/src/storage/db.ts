@@ -89,13 +89,15 @@ function startCheckpointer(
   sqlite: SQLite.Database,
   o: CheckpointOptions = {},
   waits?: DiskWaits,
+  /** Whether this thread cuts an oversized WAL: only the store's owner's does (see openDb's `owner`). */
+  cuts = true,
 ): { close(): Promise<void>; hold(): Promise<void> | null; truncate(): Promise<boolean> } {
   const workerData = {
     file: sqlite.name,
     intervalMs: o.intervalMs ?? 250,
     resetFrames: resetFramesOf(o),
     resetMs: o.resetMs ?? 2000,
-    limitBytes: walLimitOf(sqlite, o),
+    limitBytes: cuts ? walLimitOf(sqlite, o) : -1,
     cutMs: o.cutMs ?? 60_000,
     cutHoldMs: CUT_HOLD_MS,
   };
@@ -285,7 +287,9 @@ export async function openDb(opts: {
     native = sqlite;
     nativeConnections.set(kysely, sqlite);
     diskWaits = new DiskWaits();
-    const checkpointer = startCheckpointer(sqlite, opts.checkpoint, diskWaits);
+    // A process beside the server (the `caucus` command) does not cut the WAL: its writes are
+    // the only ones its holds hold, and the server's would wait for the cut on its event loop.
+    const checkpointer = startCheckpointer(sqlite, opts.checkpoint, diskWaits, opts.owner !== false);
     writeHolds.set(kysely, () => checkpointer.hold());
     walTruncates.set(kysely, () => checkpointer.truncate());
     onClose(kysely, () => checkpointer.close());

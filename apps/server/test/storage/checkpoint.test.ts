@@ -152,6 +152,18 @@ describe('SQLite checkpoints', () => {
     expect(sqlite.prepare('SELECT count(*) AS n FROM "idempotency"').get()).toEqual({ n });
   });
 
+  it('a process beside the server (the caucus command) never cuts the WAL: the server would wait for it on its event loop', async () => {
+    const { limit, wal } = await oversizedWal({ intervalMs: 60_000 }); // the server's thread stays out of it
+    const beside = await openDb({ databaseUrl: null, dataDir: dir, owner: false, checkpoint: { intervalMs: 50, resetFrames: 200, resetMs: 100, cutMs: 100 } });
+    try {
+      // Eight rounds of its thread with no write anywhere: the server's own thread would have cut it (above).
+      await new Promise((r) => setTimeout(r, 400));
+      expect(fs.statSync(wal).size).toBeGreaterThan(limit);
+    } finally {
+      await beside.close();
+    }
+  });
+
   it('closing the store stops the thread and leaves a database that opens again with every row', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caucus-ckpt-'));
     db = await openDb({ databaseUrl: null, dataDir: dir });
