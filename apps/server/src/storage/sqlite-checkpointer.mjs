@@ -60,7 +60,7 @@ const walSize = () => {
 };
 
 let lastReset = Date.now();
-let holding = null; // what the hold asked for is for: 'reset' or 'cut'
+let holding = null; // what the pending hold is for: 'reset' or 'cut' (null: none pending)
 // Changes whenever another connection (the server's) has committed since the last reading:
 // the WAL's length alone cannot tell, since under light writes every batch starts it over
 // and leaves it as long as the one before.
