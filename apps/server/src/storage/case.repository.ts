@@ -81,10 +81,13 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     // letting go of it before waiting for the flush to disk.
     const hold = nativeWriteHold(db);
     write = async (plans) => {
-      const held = hold?.();
-      if (held) await held; // the checkpoint thread is starting the WAL over (db.ts)
-      const { durable } = await db.connection().execute(() => Promise.resolve({ durable: writeNow(plans) }));
-      await durable;
+      for (;;) {
+        const held = hold?.();
+        if (held) await held; // the checkpoint thread is starting the WAL over or cutting it (db.ts)
+        // Checked again in the turn that writes: a hold may have begun while the connection was awaited.
+        const done = await db.connection().execute(() => Promise.resolve(hold?.() ? null : { durable: writeNow(plans) }));
+        if (done) return done.durable;
+      }
     };
   } else {
     write = sqlWriter(db, placeholders);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { type CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { type CaseKeys, fileCaseKeys } from './case-keys.ts';
 import { DiskWaits } from './disk-waits.ts';
@@ -106,7 +106,11 @@ function startCheckpointer(
   worker.unref();
   let exited = false;
   let closing = false;
-  let held: { promise: Promise<void>; release: () => void } | null = null;
+  /**
+   * The writes' hold under way: asked by the thread ('worker': to start the WAL over or to
+   * cut it back, ended by its 'release') or by truncate() ('truncate': ended by 'truncated').
+   */
+  let held: { promise: Promise<void>; release: () => void; kind: 'worker' | 'truncate'; timeout: NodeJS.Timeout } | null = null;
   const truncations: ((ok: boolean) => void)[] = [];
   let heldSince = 0;
   const release = (): void => {
@@ -114,27 +118,37 @@ function startCheckpointer(
     held?.release();
     held = null;
   };
+  const startHold = (ms: number, kind: 'worker' | 'truncate'): void => {
+    let done = (): void => undefined;
+    const promise = new Promise<void>((resolve) => (done = resolve));
+    const timeout = setTimeout(release, ms);
+    timeout.unref();
+    held = {
+      promise,
+      kind,
+      timeout,
+      release: () => {
+        clearTimeout(held?.timeout ?? timeout);
+        done();
+      },
+    };
+    heldSince = performance.now();
+  };
   worker.on('message', (m: { t: string; ms?: number }) => {
-    if (m.t === 'hold' && !held) {
-      let done = (): void => undefined;
-      const promise = new Promise<void>((resolve) => (done = resolve));
+    if (m.t === 'hold') {
       // Never held for long (a hold to start the WAL over usually lasts 2-10 ms): should the
       // thread not answer in time (a slow flush), the writes go on regardless and the WAL is
-      // started over later. A hold to cut the file back has a longer bound (`ms`).
-      const timeout = setTimeout(release, m.ms ?? 25);
-      timeout.unref();
-      held = {
-        promise,
-        release: () => {
-          clearTimeout(timeout);
-          done();
-        },
-      };
-      heldSince = performance.now();
+      // started over later. A hold to cut the file back has a longer bound (`ms`). Under a
+      // hold of truncate()'s the writes are held already: the thread is answered all the same.
+      if (!held) startHold(m.ms ?? 25, 'worker');
       // Writes are synchronous: none is under way while this runs, so the copy can start.
       worker.postMessage('held');
-    } else if (m.t === 'release') release();
-    else if (m.t === 'truncated') truncations.shift()?.((m as { ok?: boolean }).ok === true);
+    } else if (m.t === 'release') {
+      if (held?.kind === 'worker') release();
+    } else if (m.t === 'truncated') {
+      if (held?.kind === 'truncate' && truncations.length === 1) release();
+      truncations.shift()?.((m as { ok?: boolean }).ok === true);
+    }
   });
   const done = new Promise<void>((resolve) => {
     worker.once('exit', () => {
@@ -155,6 +169,16 @@ function startCheckpointer(
     hold: () => held?.promise ?? null,
     truncate() {
       if (exited || closing) return Promise.resolve(false);
+      // The TRUNCATE holds SQLite's write lock while it copies and cuts the file (up to
+      // hundreds of ms for a large WAL): the writes are held meanwhile, so that none waits
+      // for that lock on the event loop. A hold of the thread's under way becomes this one.
+      if (!held) startHold(CUT_HOLD_MS, 'truncate');
+      else if (held.kind === 'worker') {
+        clearTimeout(held.timeout);
+        held.kind = 'truncate';
+        held.timeout = setTimeout(release, CUT_HOLD_MS);
+        held.timeout.unref();
+      }
       return new Promise<boolean>((resolve) => {
         truncations.push(resolve);
         worker.postMessage('truncate');
@@ -216,6 +240,54 @@ function reusingStatements(sqlite: SQLite.Database, max = 500): SqliteDatabase {
       return st;
     },
   };
+}
+
+/** Statements that only give SQLite's locks back: they never wait for a hold. */
+const ENDS_TRANSACTION = /^\s*(commit|end|rollback|release)\b/i;
+
+/**
+ * SQLite through Kysely, with every statement that may take the write lock (anything but a
+ * SELECT, a COMMIT, a ROLLBACK or a RELEASE) waiting first for a hold of the writes: while the
+ * checkpoint thread cuts the WAL it holds that lock for up to hundreds of ms, and a write
+ * that reached it would wait for it (busy_timeout) on the event loop. The commit writer waits
+ * for the hold itself (case.repository.ts); this is for every other write (sign-in sessions,
+ * invitations, the migrations, the destruction of a case's content).
+ */
+class HeldSqliteDialect extends SqliteDialect {
+  constructor(
+    config: ConstructorParameters<typeof SqliteDialect>[0],
+    private readonly hold: () => Promise<void> | null,
+  ) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    const inner = super.createDriver();
+    const hold = this.hold;
+    const waitFor = async (query: CompiledQuery): Promise<void> => {
+      if (query.query.kind === 'SelectQueryNode' || ENDS_TRANSACTION.test(query.sql)) return;
+      for (let h = hold(); h; h = hold()) await h;
+    };
+    const held = (c: DatabaseConnection): DatabaseConnection => ({
+      async executeQuery(query) {
+        await waitFor(query);
+        return c.executeQuery(query);
+      },
+      streamQuery: (query, chunkSize) => c.streamQuery(query, chunkSize),
+    });
+    return {
+      init: () => inner.init(),
+      acquireConnection: async () => held(await inner.acquireConnection()),
+      beginTransaction: (c, settings) => inner.beginTransaction(c, settings),
+      commitTransaction: (c) => inner.commitTransaction(c),
+      rollbackTransaction: (c) => inner.rollbackTransaction(c),
+      savepoint: inner.savepoint ? (c, name, compile) => inner.savepoint!(c, name, compile) : undefined,
+      rollbackToSavepoint: inner.rollbackToSavepoint ? (c, name, compile) => inner.rollbackToSavepoint!(c, name, compile) : undefined,
+      releaseSavepoint: inner.releaseSavepoint ? (c, name, compile) => inner.releaseSavepoint!(c, name, compile) : undefined,
+      releaseConnection: (c) => inner.releaseConnection(c),
+      destroy: () => inner.destroy(),
+    };
+  }
 }
 
 /** A store opened beside its server (`owner: false`) is behind this code's schema: nothing was changed. */
@@ -284,14 +356,16 @@ export async function openDb(opts: {
     // instead, off the event loop (walLimitOf, sqlite-checkpointer.mjs).
     sqlite.pragma('journal_size_limit = -1');
     // Kysely's one connection IS this handle: one connection, one set of pragmas, one WAL.
-    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+    let holdWrites: () => Promise<void> | null = () => null; // the checkpoint thread's, once it runs (below)
+    kysely = new Kysely<Database>({ dialect: new HeldSqliteDialect({ database: reusingStatements(sqlite) }, () => holdWrites()) });
     native = sqlite;
     nativeConnections.set(kysely, sqlite);
     diskWaits = new DiskWaits();
     // A process beside the server (the `caucus` command) does not cut the WAL: its writes are
     // the only ones its holds hold, and the server's would wait for the cut on its event loop.
     const checkpointer = startCheckpointer(sqlite, opts.checkpoint, diskWaits, opts.owner !== false);
-    writeHolds.set(kysely, () => checkpointer.hold());
+    holdWrites = () => checkpointer.hold();
+    writeHolds.set(kysely, holdWrites);
     walTruncates.set(kysely, () => checkpointer.truncate());
     onClose(kysely, () => checkpointer.close());
     const wal = walFlusher(file);
