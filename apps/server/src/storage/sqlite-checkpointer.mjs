@@ -124,7 +124,9 @@ parentPort.on('message', (m) => {
   } else if (m === 'held') {
     if (holding === 'cut') {
       const ok = truncate();
-      if (ok) overSince = 0;
+      // Cut: the file is within its limit again. Not cut (a reader was in the way): the next
+      // try waits for a pause, or another `cutMs`, rather than holding the writes every round.
+      overSince = ok ? 0 : Date.now();
       holding = null;
       parentPort.postMessage({ t: 'release', cut: ok });
       return;
