@@ -180,35 +180,37 @@ describe('commands over the live socket', () => {
   it('[C7] a command already checked when its sender signs out is not stored after the sign-out is acknowledged', async () => {
     const m = await connect(s.mediator);
     const side = s.sides[0]!.id;
-    // Hold the command after its in-turn access check (at its idempotency lookup), sign out, then let it go on.
+    const room = `caucus:${side}`;
+    m.send({ t: 'cmd', id: 'before-logout-1', command: { type: 'post-message', input: { stream: room, body: 'a note of the mediator', label: 'confidential' } } });
+    const posted = await answer(m, 'before-logout-1');
+    const messageId = posted.t === 'ack' ? posted.created[0]?.id : undefined;
+    expect(messageId).toBeTruthy();
+    // Hold the relabelling after its in-turn access check, where it reads the item it labels
+    // (the last wait before it is decided), sign out, then let it go on.
     const cases = server.svc.cases;
-    const original = cases.findIdempotent.bind(cases);
-    const originalNow = cases.findIdempotentNow?.bind(cases);
-    // The store's synchronous lookup says it cannot tell for this one, so the held lookup below is asked.
-    cases.findIdempotentNow = (scope, key) => (key === 'after-logout-1' ? undefined : originalNow?.(scope, key));
+    const original = cases.item.bind(cases);
     let held = false;
     let release = (): void => undefined;
     const released = new Promise<void>((r) => (release = r));
-    cases.findIdempotent = async (scope, key) => {
-      if (key === 'after-logout-1') {
+    cases.item = async (caseId, id) => {
+      if (id === messageId) {
         held = true;
         await released;
       }
-      return original(scope, key);
+      return original(caseId, id);
     };
     try {
-      m.send({ t: 'cmd', id: 'after-logout-1', command: { type: 'post-message', input: { stream: `notes:${side}`, body: 'stored after signing out', label: null } } });
+      m.send({ t: 'cmd', id: 'after-logout-1', command: { type: 'set-label', input: { messageId: messageId!, label: 'shareable' } } });
       while (!held) await new Promise((r) => setTimeout(r, 5));
       expect((await s.mediator.post('/api/v1/auth/logout')).status).toBe(204);
       await m.untilClosed();
       release();
       await new Promise((r) => setTimeout(r, 100));
     } finally {
-      cases.findIdempotent = original;
-      cases.findIdempotentNow = originalNow;
+      cases.item = original;
     }
-    expect(m.frames.some((f) => f.t === 'ack')).toBe(false);
-    const log = await server.svc.cases.readStream(s.caseId, `notes:${side}`, 0, 100);
-    expect(log.filter((e) => e.type === 'message.posted')).toEqual([]);
+    expect(m.frames.some((f) => f.t === 'ack' && f.id === 'after-logout-1')).toBe(false);
+    const log = await server.svc.cases.readStream(s.caseId, room, 0, 100);
+    expect(log.map((e) => e.type)).toEqual(['message.posted']);
   });
 });

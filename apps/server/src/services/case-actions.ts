@@ -105,8 +105,9 @@ export async function runCaseCommand(
   if (!rec) throw notFound('No such case.');
   const me = memberOf(rec.state, principal);
   const { created, state: produced } = await caseCommand(svc, engine, principal, caseId, command, idempotency, requestChecks(svc, principal, caseId, me.id));
-  // A retry answered from its record: the view as the case stands now.
-  const state = produced ?? engine.cached(caseId)?.state;
+  // A retry answered from its record: the view as the case stands now (read again if the
+  // retry's own first try, refused at its commit, made this process forget it).
+  const state = produced ?? (await engine.load(caseId))?.state;
   if (!state) throw notFound('No such case.');
   return { view: caseViewFor(state, memberOf(state, principal).id, svc.clock.now()), created };
 }

@@ -150,34 +150,62 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
    * Decides one command (in turn with the case's others) and queues its writes. Returns at
    * once with the answer of a retried command, or with the promise of this one's commit:
    * the next command of the case is decided on this one's state while it is being written.
+   *
+   * Retries: a command's idempotency record is stored in the same transaction as its writes,
+   * and the store refuses a second record under the same key (a VersionConflict, nothing of
+   * it written). So a new command is decided without reading the store for its key first
+   * (`lookFirst` false), which most commands are: a retry decided that way fails at its
+   * commit, and is then decided again with the record read first, which answers it. The
+   * record is read before deciding when this is such a second try, for a creation, for a
+   * request with no digest (a closed case's, whose record the commit would not carry), and
+   * before a command that would be refused or would change nothing is answered, so that a
+   * retry gets its first answer whatever the case's state is now.
    */
-  async function decideStep<R>(o: RunOptions<R>, requestHash: string | null): Promise<Step<R>> {
+  async function decideStep<R>(o: RunOptions<R>, requestHash: string | null, lookFirst: boolean): Promise<Step<R>> {
     await o.authorize?.();
     const idem = o.idempotency ?? null;
-    if (idem) {
+    /** The answer stored for this key, if there is one (and refusals its record calls for). */
+    const answered = async (): Promise<Step<R> | null> => {
+      if (!idem) return null;
       const now = svc.cases.findIdempotentNow?.(idem.scope, idem.key); // null: none; undefined: ask the store
       const seen = now === undefined ? await svc.cases.findIdempotent(idem.scope, idem.key) : now;
-      if (seen) {
-        // The case's key is gone with its content (C11): a retry cannot be told from another request.
-        if (requestHash === null) throw new DomainError('conflict', 'This case is closed.');
-        if (seen.requestHash !== requestHash) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');
-        return { done: JSON.parse(seen.response) as R }; // a retried command returns its first result
+      if (!seen) return null;
+      // The case's key is gone with its content (C11): a retry cannot be told from another request.
+      if (requestHash === null) throw new DomainError('conflict', 'This case is closed.');
+      if (seen.requestHash !== requestHash) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');
+      return { done: JSON.parse(seen.response) as R }; // a retried command returns its first result
+    };
+    const looked = lookFirst || !!o.create || requestHash === null;
+    if (idem && looked) {
+      const done = await answered();
+      if (done) return done;
+    }
+    /** Before a refusal or a no-op is answered: a retry's first answer, if it has one. */
+    const orAnswered = async (fallback: () => Step<R>): Promise<Step<R>> => (idem && !looked ? ((await answered()) ?? fallback()) : fallback());
+    let rec: CaseRecord | null;
+    let state: CaseState;
+    let decided: DomainEvent[];
+    let now: number;
+    try {
+      if (o.item) {
+        // What the item loader reads must be stored: let the commands before this one land first.
+        const wait = idle(tails.get(o.caseId));
+        if (wait) await wait;
       }
+      rec = o.create ? null : await decideOn(o.caseId);
+      if (!o.create && !rec) throw new DomainError('not_found', 'No such case.');
+      state = rec?.state ?? (o.create as NonNullable<RunOptions<R>['create']>).initial;
+      const item = o.item ? await o.item(state) : undefined;
+      // The last wait is over: the sender's access is checked again before anything is decided,
+      // so that a command refused later, in the lane, is rare (it takes others down with it).
+      o.stillAuthorized?.();
+      now = svc.clock.now();
+      decided = decide(state, o.command, { now, newId: (scope) => svc.ids.next(scope), actorId: o.actorId, accountId: o.accountId, item });
+    } catch (e) {
+      return orAnswered(() => {
+        throw e;
+      });
     }
-    if (o.item) {
-      // What the item loader reads must be stored: let the commands before this one land first.
-      const wait = idle(tails.get(o.caseId));
-      if (wait) await wait;
-    }
-    const rec = o.create ? null : await decideOn(o.caseId);
-    if (!o.create && !rec) throw new DomainError('not_found', 'No such case.');
-    const state = rec?.state ?? (o.create as NonNullable<RunOptions<R>['create']>).initial;
-    const item = o.item ? await o.item(state) : undefined;
-    // The last wait is over: the sender's access is checked again before anything is decided,
-    // so that a command refused later, in the lane, is rare (it takes others down with it).
-    o.stillAuthorized?.();
-    const now = svc.clock.now();
-    const decided = decide(state, o.command, { now, newId: (scope) => svc.ids.next(scope), actorId: o.actorId, accountId: o.accountId, item });
     const heads: Record<string, number> = { ...state.heads };
     const stored: StoredEvent[] = decided.map((e: DomainEvent) => {
       const position = (heads[e.stream] ?? 0) + 1;
@@ -186,7 +214,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     });
     const next = foldEvents(state, decided);
     const response = o.respond(next, stored);
-    if (stored.length === 0 && !o.create) return { done: response };
+    if (stored.length === 0 && !o.create) return orAnswered(() => ({ done: response }));
     const extra = o.extra?.(next, stored) ?? {};
     const create = o.create ? (typeof o.create.data === 'function' ? o.create.data(stored) : o.create.data) : undefined;
     const version = rec ? rec.version + 1 : 1;
@@ -258,7 +286,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
         const requestHash = text === null ? null : svc.cases.requestDigest ? await svc.cases.requestDigest(o.caseId, text, !!o.create) : sha256(text);
         if (earlier) await earlier.catch(() => undefined); // then its record is stored, or it failed
         for (let tries = 0, superseded = 0; ; ) {
-          const step = await serial(o.caseId, () => decideStep(o, requestHash));
+          const step = await serial(o.caseId, () => decideStep(o, requestHash, !!earlier || tries + superseded > 0));
           if ('done' in step) return step.done;
           try {
             return await step.committed;

@@ -126,6 +126,97 @@ describe('case engine (in-memory store)', () => {
     expect(cases.events.filter((e) => e.stream === 'joint')).toHaveLength(1);
   });
 
+  it('a new command is decided without reading the store for its key; the store refusing a second record is what stops a retry', async () => {
+    class CountingStore extends MemoryCaseStore {
+      lookups = 0;
+      override findIdempotent(scope: string, key: string) {
+        this.lookups += 1;
+        return super.findIdempotent(scope, key);
+      }
+    }
+    const cases = new CountingStore();
+    const { engine } = setup(cases);
+    const { caseId, mediatorId } = await openCase(engine);
+    await engine.run({ caseId, actorId: mediatorId, command: { type: 'start-session', input: {} }, respond: () => 0 });
+    const first = await post(engine, caseId, mediatorId, 'hello', 'k-count-1');
+    expect(cases.lookups).toBe(0);
+    // The retry is decided, its commit refused (the key is taken), then decided again with its record read first.
+    expect(await post(engine, caseId, mediatorId, 'hello', 'k-count-1')).toEqual(first);
+    expect(cases.lookups).toBe(1);
+    expect(cases.events.filter((e) => e.stream === 'joint')).toHaveLength(1);
+  });
+
+  it('a retry of a command the case would now refuse, or that would now change nothing, gets its first answer', async () => {
+    const { cases, engine } = setup();
+    const { caseId, mediatorId } = await openCase(engine);
+    await engine.run({ caseId, actorId: mediatorId, command: { type: 'start-session', input: {} }, respond: () => 0 });
+    const state = (await cases.load(caseId))?.state;
+    const party = Object.values(state?.participants ?? {}).find((p) => p.role === 'party');
+    if (!party || !state) throw new Error('no party');
+    const accept = () =>
+      engine.run({
+        caseId,
+        actorId: party.id,
+        command: { type: 'accept-agreement', input: { agreementHash: state.agreementHash } },
+        idempotency: { scope: 'p:party', key: 'k-accept-1', request: { accept: true } },
+        respond: (_s, ev) => ev.map((e) => e.type),
+      });
+    const accepted = await accept();
+    expect(accepted).toEqual(['agreement.accepted']);
+    expect(await accept()).toEqual(accepted); // accepting again would change nothing: the first answer, not an empty one
+    const first = await post(engine, caseId, party.id, 'in the joint room', 'k-moved-1');
+    await engine.run({ caseId, actorId: mediatorId, command: { type: 'start-separate', input: { sideId: party.sideId ?? '', purpose: null } }, respond: () => 0 });
+    // The joint room is closed to parties now: the same message, sent afresh, is refused...
+    await expect(post(engine, caseId, party.id, 'in the joint room', 'k-moved-2')).rejects.toThrow('joint room is closed');
+    // ...but its retry is answered as it was the first time.
+    expect(await post(engine, caseId, party.id, 'in the joint room', 'k-moved-1')).toEqual(first);
+    expect(cases.events.filter((e) => e.stream === 'joint')).toHaveLength(1);
+  });
+
+  it('a key used again for another request is refused, also when that request would change nothing, and nothing of it is stored', async () => {
+    const { cases, engine } = setup();
+    const { caseId, mediatorId } = await openCase(engine);
+    await engine.run({ caseId, actorId: mediatorId, command: { type: 'start-session', input: {} }, respond: () => 0 });
+    await post(engine, caseId, mediatorId, 'the first', 'k-reused-1');
+    await expect(post(engine, caseId, mediatorId, 'another text', 'k-reused-1')).rejects.toThrow('already used for a different request');
+    const start = await engine.run({
+      caseId,
+      actorId: mediatorId,
+      command: { type: 'start-session', input: {} }, // the session is running: refused as it stands
+      idempotency: { scope: 'a:acct-1', key: 'k-reused-1', request: { start: true } },
+      respond: () => 'started',
+    }).then(
+      () => 'answered',
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+    expect(start).toContain('already used for a different request');
+    expect(cases.events.filter((e) => e.stream === 'joint').map((e) => (e.content as { body: string }).body)).toEqual(['the first']);
+  });
+
+  it('a retry written in one batch with new commands of its case: they are stored once each, and the retry gets its first answer', async () => {
+    const { store, publisher, engine, caseId, mediatorId } = await gated();
+    const first = post(engine, caseId, mediatorId, 'hello', 'k-batch-1');
+    await store.release();
+    const answer = await first;
+    store.batches.length = 0;
+    const blocker = post(engine, caseId, mediatorId, 'one'); // keeps the lane busy, so that the next two share a batch
+    await settle();
+    const retry = post(engine, caseId, mediatorId, 'hello', 'k-batch-1');
+    const fresh = post(engine, caseId, mediatorId, 'two');
+    await settle();
+    await store.release(); // 'one'
+    await store.release(); // the retry (refused: its key is taken) and 'two', decided on top of it
+    for (let i = 0; i < 3 && store.batches.length < 3; i++) await settle();
+    if (store.batches.length >= 3) await store.release(); // 'two', decided again
+    expect(store.batches[1]?.map((i) => i.events.map((e) => (e.content as { body: string }).body))).toEqual([['hello'], ['two']]);
+    expect(await retry).toEqual(answer);
+    expect(await blocker).toEqual(['joint#2']);
+    expect(await fresh).toEqual(['joint#3']);
+    const bodies = store.events.filter((e) => e.stream === 'joint').map((e) => (e.content as { body: string }).body);
+    expect(bodies).toEqual(['hello', 'one', 'two']);
+    expect(publisher.published.flatMap((p) => p.events.filter((e) => e.stream === 'joint').map((e) => e.position))).toEqual([1, 2, 3]);
+  });
+
   it('[C11] keeps the store\'s keyed digest of a request, and once the case\'s key is gone refuses a retry instead of replaying it', async () => {
     // A store that keys request digests with the case's key, as the real one does, until the key is shredded.
     class KeyedStore extends MemoryCaseStore {

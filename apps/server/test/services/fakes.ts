@@ -22,6 +22,8 @@ export class MemoryCaseStore implements CaseStore {
       return Promise.reject(new VersionConflict('simulated race'));
     }
     if ((current?.version ?? null) !== input.expectedVersion) return Promise.reject(new VersionConflict('stale'));
+    // As the real stores do (their key is unique): a second record under a key refuses the whole commit.
+    if (input.idempotency && this.idem.has(`${input.idempotency.scope}|${input.idempotency.key}`)) return Promise.reject(new VersionConflict('idempotency key taken'));
     this.commits += 1;
     this.records.set(input.caseId, { state: input.state, version: (current?.version ?? 0) + 1 });
     for (const e of input.events) this.events.push({ ...e, caseId: input.caseId });
