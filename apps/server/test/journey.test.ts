@@ -98,6 +98,41 @@ describe('a mediation over real HTTP and WebSockets', () => {
     expect(other.status).toBe(409);
   });
 
+  it('[C7] a retry answered from its record after its sender signed out gets 401, not the case', async () => {
+    await s.mediator.post(`${base()}/session/start`);
+    const h = { 'idempotency-key': 'retry-key-0002' };
+    const one = await s.mediator.post<Cmd>(`${base()}/rooms/joint/messages`, { body: 'once' }, h);
+    expect(one.status).toBe(200);
+    // Hold the retry where its record is read (its second try: the first was refused at its
+    // commit, the key being taken), sign out meanwhile, then let it go on.
+    const cases = server.svc.cases;
+    const original = cases.findIdempotent.bind(cases);
+    const originalNow = cases.findIdempotentNow?.bind(cases);
+    cases.findIdempotentNow = (scope, key) => (key === 'retry-key-0002' ? undefined : originalNow?.(scope, key));
+    let held = false;
+    let release = (): void => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    cases.findIdempotent = async (scope, key) => {
+      if (key === 'retry-key-0002') {
+        held = true;
+        await released;
+      }
+      return original(scope, key);
+    };
+    try {
+      const two = s.mediator.post<Cmd>(`${base()}/rooms/joint/messages`, { body: 'once' }, h);
+      while (!held) await new Promise((r) => setTimeout(r, 5));
+      expect((await s.mediator.post('/api/v1/auth/logout')).status).toBe(204);
+      release();
+      const answer = await two;
+      expect(answer.status).toBe(401);
+      expect(JSON.stringify(answer.body)).not.toContain('"view"');
+    } finally {
+      cases.findIdempotent = original;
+      cases.findIdempotentNow = originalNow;
+    }
+  });
+
   it('the audit chain verifies and holds no content', async () => {
     await s.mediator.post(`${base()}/session/start`);
     await s.mediator.post(`${base()}/rooms/joint/messages`, { body: 'a very particular sentence' });

@@ -104,11 +104,14 @@ export async function runCaseCommand(
   const rec = await engine.load(caseId);
   if (!rec) throw notFound('No such case.');
   const me = memberOf(rec.state, principal);
-  const { created, state: produced } = await caseCommand(svc, engine, principal, caseId, command, idempotency, requestChecks(svc, principal, caseId, me.id));
+  const checks = requestChecks(svc, principal, caseId, me.id);
+  const { created, state: produced } = await caseCommand(svc, engine, principal, caseId, command, idempotency, checks);
   // A retry answered from its record: the view as the case stands now (read again if the
-  // retry's own first try, refused at its commit, made this process forget it).
+  // retry's own first try, refused at its commit, made this process forget it), and only
+  // while the sender's access still stands once it is read (C7).
   const state = produced ?? (await engine.load(caseId))?.state;
   if (!state) throw notFound('No such case.');
+  if (!produced) checks.stillAuthorized();
   return { view: caseViewFor(state, memberOf(state, principal).id, svc.clock.now()), created };
 }
 

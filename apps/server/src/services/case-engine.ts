@@ -81,6 +81,8 @@ interface Tail {
   inFlight: number;
   /** Waiting for inFlight to reach 0. */
   idle: (() => void)[];
+  /** Whether the last command decided was stored (commands settle in order; one not stored takes those after it down). */
+  last: Promise<boolean>;
 }
 
 type Step<R> = { readonly done: R } | { readonly committed: Promise<R> };
@@ -184,8 +186,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     const orAnswered = async (fallback: () => Step<R>): Promise<Step<R>> => (idem && !looked ? ((await answered()) ?? fallback()) : fallback());
     let rec: CaseRecord | null;
     let state: CaseState;
-    let decided: DomainEvent[];
-    let now: number;
+    let item: ItemMeta | null | undefined;
     try {
       if (o.item) {
         // What the item loader reads must be stored: let the commands before this one land first.
@@ -195,16 +196,40 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
       rec = o.create ? null : await decideOn(o.caseId);
       if (!o.create && !rec) throw new DomainError('not_found', 'No such case.');
       state = rec?.state ?? (o.create as NonNullable<RunOptions<R>['create']>).initial;
-      const item = o.item ? await o.item(state) : undefined;
-      // The last wait is over: the sender's access is checked again before anything is decided,
-      // so that a command refused later, in the lane, is rare (it takes others down with it).
-      o.stillAuthorized?.();
-      now = svc.clock.now();
-      decided = decide(state, o.command, { now, newId: (scope) => svc.ids.next(scope), actorId: o.actorId, accountId: o.accountId, item });
+      item = o.item ? await o.item(state) : undefined;
     } catch (e) {
       return orAnswered(() => {
         throw e;
       });
+    }
+    // The last wait is over: the sender's access is checked again before anything is decided,
+    // so that a command refused later, in the lane, is rare (it takes others down with it).
+    // Its refusal stands whatever the record says: access lost is access lost (C7).
+    o.stillAuthorized?.();
+    // Decided on commands not stored yet (the case's tail)? Then a refusal or a no-op holds
+    // only if they are stored: one of them may be a retry that its commit refuses, or fail.
+    const onTail = rec ? tails.get(o.caseId) : undefined;
+    const pending = onTail && onTail.rec === rec && onTail.inFlight > 0 ? onTail.last : null;
+    /** A refusal or no-op: answered once the commands it was decided on are stored, or decided again if one of them was not. */
+    const unlessSuperseded = (outcome: () => R): Step<R> =>
+      pending
+        ? {
+            committed: pending.then((stored) => {
+              if (!stored) throw new Superseded('decided on top of a command that was not stored');
+              return outcome();
+            }),
+          }
+        : { done: outcome() };
+    const now = svc.clock.now();
+    let decided: DomainEvent[];
+    try {
+      decided = decide(state, o.command, { now, newId: (scope) => svc.ids.next(scope), actorId: o.actorId, accountId: o.accountId, item });
+    } catch (e) {
+      return orAnswered(() =>
+        unlessSuperseded(() => {
+          throw e;
+        }),
+      );
     }
     const heads: Record<string, number> = { ...state.heads };
     const stored: StoredEvent[] = decided.map((e: DomainEvent) => {
@@ -214,7 +239,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     });
     const next = foldEvents(state, decided);
     const response = o.respond(next, stored);
-    if (stored.length === 0 && !o.create) return orAnswered(() => ({ done: response }));
+    if (stored.length === 0 && !o.create) return orAnswered(() => unlessSuperseded(() => response));
     const extra = o.extra?.(next, stored) ?? {};
     const create = o.create ? (typeof o.create.data === 'function' ? o.create.data(stored) : o.create.data) : undefined;
     const version = rec ? rec.version + 1 : 1;
@@ -231,14 +256,19 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
       idempotency: o.idempotency && requestHash ? { scope: o.idempotency.scope, key: o.idempotency.key, requestHash, response: JSON.stringify(response) } : undefined,
     };
     let t = tails.get(o.caseId);
-    if (!t) tails.set(o.caseId, (t = { rec: { state: next, version }, inFlight: 0, idle: [] }));
+    if (!t) tails.set(o.caseId, (t = { rec: { state: next, version }, inFlight: 0, idle: [], last: Promise.resolve(true) }));
     else t.rec = { state: next, version };
     t.inFlight += 1;
     const tail = t;
     const committed = new Promise<R>((resolve, reject) => {
       commit({
         input,
-        check: o.stillAuthorized,
+        // Also refused, without a write, once a command before it in the tail was not stored:
+        // its version will not be there, and it would fail (and with it its whole batch).
+        check: () => {
+          if (tail.rec.version < 0) throw new Superseded('decided on top of a command that was not stored');
+          o.stillAuthorized?.();
+        },
         head: () => cache.get(o.caseId)?.audit,
         settle: (outcome) => {
           tail.inFlight -= 1;
@@ -266,6 +296,10 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
         },
       });
     });
+    tail.last = committed.then(
+      () => true,
+      () => false,
+    );
     // A command that shrinks someone's access closes their connections after its commit
     // (afterCommit, C7): nothing of the case is decided before that, so that a command of
     // theirs queued behind it finds them gone instead of being stored after the revocation.

@@ -98,7 +98,7 @@ export function groupCommit(store: CaseStore, maxBatch = 256): Commit {
       }
       let outcomes: (CommitReceipt | Error)[];
       try {
-        outcomes = batch.length > 0 ? await commitMany(batch.map((b) => b.input)) : [];
+        outcomes = batch.length > 0 ? await commitMany(batch.map((b) => b.input), batch.map((b) => b.r.check)) : [];
       } catch (e) {
         outcomes = batch.map(() => asError(e));
       }

@@ -107,8 +107,13 @@ export interface CaseStore {
    * one flush to disk covers them all. Answers per input: its receipt once committed, or the
    * error that input alone gets (a failed input writes nothing). Optional: without it, one
    * transaction per command.
+   *
+   * `checks[i]`, when given, is input i's last access check (RunOptions.stillAuthorized). The
+   * caller runs it before the batch; should the batch fail and the inputs be written one by
+   * one, each is run again in the turn its input is written, and an input whose check throws
+   * is not written (its outcome is that error): time passes between those writes (C7).
    */
-  commitMany?(inputs: readonly CommitInput[]): Promise<(CommitReceipt | Error)[]>;
+  commitMany?(inputs: readonly CommitInput[], checks?: readonly ((() => void) | undefined)[]): Promise<(CommitReceipt | Error)[]>;
   /** How many group commits may be written at once (1 unless the store has several connections). */
   readonly commitLanes?: number;
   /** The failure that stopped the store from taking writes (StoreFailed), or null: health checks report it. */

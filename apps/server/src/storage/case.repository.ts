@@ -69,7 +69,8 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
   const keys: CaseKeys = found;
   const placeholders = db.getExecutor().adapter instanceof PostgresAdapter ? 'numbered' : 'question-marks';
   const native = opts.writer === 'sql' ? undefined : nativeSqlite(db);
-  let write: (plans: readonly CommitPlan[]) => Promise<void>;
+  /** Writes plans in one transaction; `check`, if given, runs right before the write starts (in its turn, natively) and refuses it by throwing. */
+  let write: (plans: readonly CommitPlan[], check?: () => void) => Promise<void>;
   let failure: () => Error | null = () => null;
   let durable: (() => Promise<void>) | undefined;
   let idempotentStatement: SQLite.Statement<[string, string], { request_hash: string; response: string }> | undefined;
@@ -80,17 +81,25 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     // Holding Kysely's one connection while the synchronous transaction runs (see above), and
     // letting go of it before waiting for the flush to disk.
     const hold = nativeWriteHold(db);
-    write = async (plans) => {
+    write = async (plans, check) => {
       for (;;) {
         const held = hold?.();
         if (held) await held; // the checkpoint thread is starting the WAL over or cutting it (db.ts)
         // Checked again in the turn that writes: a hold may have begun while the connection was awaited.
-        const done = await db.connection().execute(() => Promise.resolve(hold?.() ? null : { durable: writeNow(plans) }));
+        const done = await db.connection().execute(() => {
+          if (hold?.()) return Promise.resolve(null);
+          check?.();
+          return Promise.resolve({ durable: writeNow(plans) });
+        });
         if (done) return done.durable;
       }
     };
   } else {
-    write = sqlWriter(db, placeholders);
+    const writeSql = sqlWriter(db, placeholders);
+    write = (plans, check) => {
+      check?.();
+      return writeSql(plans);
+    };
   }
 
   const asConflict = (e: unknown): Error =>
@@ -159,12 +168,15 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     });
   }
 
-  async function commitMany(inputs: readonly CommitInput[]): Promise<(CommitReceipt | Error)[]> {
+  async function commitMany(inputs: readonly CommitInput[], checks?: readonly ((() => void) | undefined)[]): Promise<(CommitReceipt | Error)[]> {
     const plans = await plan(inputs);
     const ready = plans.filter((p): p is CommitPlan => !(p instanceof Error));
     if (ready.length > 1) {
+      // The senders' access, checked again in the turn the batch is written (planning and the
+      // connection may have been waited for): one refused, and each is written alone (C7).
+      const all = checks ? () => plans.forEach((p, i) => p instanceof Error || checks[i]?.()) : undefined;
       try {
-        await write(ready);
+        await write(ready, all);
         return plans.map((p) => (p instanceof Error ? p : { audit: p.after }));
       } catch (e) {
         // Written but maybe not on disk: nothing can be said of any of them, and nothing is written again.
@@ -173,13 +185,15 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
       }
     }
     const out: (CommitReceipt | Error)[] = [];
-    for (const p of plans) {
+    for (const [i, p] of plans.entries()) {
       if (p instanceof Error) {
         out.push(p);
         continue;
       }
       try {
-        await write([p]);
+        // Each write alone waits for the one before it: the sender's access is checked again,
+        // in the turn its write starts (C7).
+        await write([p], checks?.[i]);
         out.push({ audit: p.after });
       } catch (e) {
         out.push(asConflict(e));
@@ -283,7 +297,7 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
       // After a failed flush a stored record may not be on disk: no answer is given from it.
       const failed = failure();
       if (failed) throw failed;
-      // Asked before every command that carries a key (every live command does): precompiled.
+      // Asked for retries and before refusals of commands that carry a key (case-engine.ts): precompiled.
       const { rows } = await db.executeQuery<Pick<Database['idempotency'], 'request_hash' | 'response'>>(CompiledQuery.raw(IDEMPOTENT_SQL[placeholders], [scope, key]));
       const r = rows[0];
       return r ? { requestHash: r.request_hash, response: r.response } : null;

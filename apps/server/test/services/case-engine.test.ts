@@ -217,6 +217,45 @@ describe('case engine (in-memory store)', () => {
     expect(publisher.published.flatMap((p) => p.events.filter((e) => e.stream === 'joint').map((e) => e.position))).toEqual([1, 2, 3]);
   });
 
+  it('a refusal decided on top of a retry that its commit then refuses is decided again, on what is stored', async () => {
+    const { store, engine, caseId, mediatorId } = await gated();
+    /** Lets batches through until all of these have settled. */
+    const drain = async (...running: Promise<unknown>[]) => {
+      let done = false;
+      void Promise.allSettled(running).then(() => (done = true));
+      while (!done) {
+        if (store.held > 0) await store.release();
+        else await settle();
+      }
+    };
+    const state = (await store.load(caseId))?.state;
+    const party = Object.values(state?.participants ?? {}).find((p) => p.role === 'party');
+    if (!party || !state) throw new Error('no party');
+    await drain(engine.run({ caseId, actorId: party.id, command: { type: 'accept-agreement', input: { agreementHash: state.agreementHash } }, respond: () => 0 }));
+    const pause = () =>
+      engine.run({
+        caseId,
+        actorId: mediatorId,
+        command: { type: 'pause', input: {} },
+        idempotency: { scope: 'a:acct-1', key: 'k-pause-1', request: { pause: true } },
+        respond: (_s, ev) => ev.map((e) => e.type),
+      });
+    const paused = pause();
+    await drain(paused);
+    await drain(engine.run({ caseId, actorId: mediatorId, command: { type: 'open-joint', input: {} }, respond: () => 0 }));
+    // The pause retried: decided on the open joint room, it pauses the session again in the
+    // case's tail, until its commit is refused (its key is taken). The party's message,
+    // decided on that tail, would be refused there ("the joint room is closed").
+    const retry = pause();
+    await settle();
+    const message = post(engine, caseId, party.id, 'while the room is open');
+    await drain(retry, message);
+    expect(await retry).toEqual(await paused);
+    expect(await message).toEqual(['joint#1']);
+    expect(store.events.filter((e) => e.type === 'session.paused')).toHaveLength(1);
+    expect((await store.load(caseId))?.state.session.phase).toBe('joint');
+  });
+
   it('[C11] keeps the store\'s keyed digest of a request, and once the case\'s key is gone refuses a retry instead of replaying it', async () => {
     // A store that keys request digests with the case's key, as the real one does, until the key is shredded.
     class KeyedStore extends MemoryCaseStore {

@@ -112,6 +112,11 @@ export class GatedCaseStore extends MemoryCaseStore {
     return out;
   }
 
+  /** How many batches are waiting to be let through. */
+  get held(): number {
+    return this.gates.length;
+  }
+
   /** Lets the oldest held batch be written; resolves once a batch was waiting. */
   async release(): Promise<void> {
     while (this.gates.length === 0) await new Promise((r) => setTimeout(r, 1));

@@ -481,6 +481,48 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
         expect(await bodies('s-c')).toEqual(['first use of the key']);
       });
 
+      it('[C7] runs each command\'s access check where it is written: in the batch\'s turn, and again before each write alone after the batch failed', async () => {
+        const [a, b, c] = [await started('k-a'), await started('k-b'), await started('k-c')];
+        if (!a || !b || !c) throw new Error('cases');
+        const idem = (key: string) => ({ scope: 'participant:k', key, requestHash: key, response: '{}' });
+        await c.driver.run(c.partyA, cmd('post-message', { stream: JOINT, body: 'first use of the key', label: null }), { extra: { idempotency: idem('k-taken') } });
+        const bodies = async (caseId: string) => (await cases.readStream(caseId, JOINT, 0, 50)).map((e) => (e.type === 'message.posted' ? e.content?.body : null));
+        const gone = () => new Error('signed out');
+        // The batch fails (a reused key), then each command is written alone: A's sender signed
+        // out in between (its check passed for the batch, not for its own write).
+        let aChecks = 0;
+        const pa = a.driver.plan(a.partyA, cmd('post-message', { stream: JOINT, body: 'A, signed out meanwhile', label: null }));
+        const reused = c.driver.plan(c.partyB, cmd('post-message', { stream: JOINT, body: 'C reuses a key', label: null }), { extra: { idempotency: idem('k-taken') } });
+        const pb = b.driver.plan(b.partyA, cmd('post-message', { stream: JOINT, body: 'B commits', label: null }));
+        const first = await cases.commitMany?.([pa.input, reused.input, pb.input], [
+          () => {
+            if (++aChecks > 1) throw gone();
+          },
+          undefined,
+          () => undefined,
+        ]);
+        expect(aChecks).toBe(2);
+        expect(first?.[0]).toEqual(gone());
+        expect(first?.[1]).toBeInstanceOf(VersionConflict);
+        b.driver.adopt(pb, receiptOf(first?.[2]).audit);
+        expect(await bodies('k-a')).toEqual([]);
+        expect(await bodies('k-b')).toEqual(['B commits']);
+        // A check that fails in the batch's own turn: nothing of the batch is written with it, the others are written alone.
+        const pa2 = a.driver.plan(a.partyA, cmd('post-message', { stream: JOINT, body: 'A, refused at once', label: null }));
+        const pb2 = b.driver.plan(b.partyA, cmd('post-message', { stream: JOINT, body: 'B again', label: null }));
+        const second = await cases.commitMany?.([pa2.input, pb2.input], [
+          () => {
+            throw gone();
+          },
+          undefined,
+        ]);
+        expect(second?.[0]).toEqual(gone());
+        b.driver.adopt(pb2, receiptOf(second?.[1]).audit);
+        expect(await bodies('k-a')).toEqual([]);
+        expect(await bodies('k-b')).toEqual(['B commits', 'B again']);
+        for (const x of [a, b, c]) await expectSound(x.driver.caseId, x.driver);
+      });
+
       it('commands of one case follow each other in a batch, each planned on the one before; a failed one takes those after it down', async () => {
         const c = await started('q-1');
         // Decided one on top of the other before any is stored (the engine pipelines a case's
