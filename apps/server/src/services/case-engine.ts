@@ -73,6 +73,10 @@ export interface CaseEngine {
  */
 class Superseded extends VersionConflict {}
 
+/** How long a sender's commands have their record read first after one of its retries, and for how many senders at most. */
+const RETRYING_MS = 60_000;
+const MAX_RETRYING = 10_000;
+
 /** A case with commands decided but not yet stored: where the next one is decided. */
 interface Tail {
   /** The record after the last decided command (its audit head unknown until it is stored). */
@@ -81,8 +85,6 @@ interface Tail {
   inFlight: number;
   /** Waiting for inFlight to reach 0. */
   idle: (() => void)[];
-  /** Whether the last command decided was stored (commands settle in order; one not stored takes those after it down). */
-  last: Promise<boolean>;
 }
 
 type Step<R> = { readonly done: R } | { readonly committed: Promise<R> };
@@ -95,6 +97,38 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
   /** Runs in progress by idempotency key: a retry that comes while the first is still running waits for it. */
   const running = new Map<string, Promise<unknown>>();
   const commit = groupCommit(svc.cases);
+  /**
+   * Senders (idempotency scopes) with a retry answered from its record lately: their commands
+   * have the record read first for a while. A client resends all it had not seen answered
+   * when it reconnects, so only its first retry is found at its commit; and a member who
+   * replays used ids cannot make batch after batch fail, nor keep others' commands being
+   * decided again (C8). Oldest first; bounded.
+   */
+  const retrying = new Map<string, number>();
+  const markRetrying = (scope: string): void => {
+    retrying.delete(scope);
+    retrying.set(scope, svc.clock.now() + RETRYING_MS);
+    for (const [old] of retrying) {
+      if (retrying.size <= MAX_RETRYING) break;
+      retrying.delete(old);
+    }
+  };
+  /**
+   * Whether a command is decided before its record is read: a message (the commands sent most
+   * by far) by a sender with no retry lately. A message decided on top of one that its commit
+   * then refuses could only differ in heads and messages, which no refusal or no-op depends
+   * on (a label waits for the messages before it to be stored); any other command that later
+   * turns out to be a retry could have made a command decided on top of it be refused, or be
+   * answered as changing nothing, on a state that is never stored.
+   */
+  const optimistic = (o: Pick<RunOptions<unknown>, 'create' | 'command' | 'idempotency'>): boolean => {
+    if (o.create || o.command.type !== 'post-message' || !o.idempotency) return false;
+    const until = retrying.get(o.idempotency.scope);
+    if (until === undefined) return true;
+    if (until > svc.clock.now()) return false;
+    retrying.delete(o.idempotency.scope);
+    return true;
+  };
 
   async function load(caseId: string): Promise<CaseRecord | null> {
     const hit = cache.get(caseId);
@@ -155,13 +189,13 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
    *
    * Retries: a command's idempotency record is stored in the same transaction as its writes,
    * and the store refuses a second record under the same key (a VersionConflict, nothing of
-   * it written). So a new command is decided without reading the store for its key first
-   * (`lookFirst` false), which most commands are: a retry decided that way fails at its
-   * commit, and is then decided again with the record read first, which answers it. The
-   * record is read before deciding when this is such a second try, for a creation, for a
-   * request with no digest (a closed case's, whose record the commit would not carry), and
-   * before a command that would be refused or would change nothing is answered, so that a
-   * retry gets its first answer whatever the case's state is now.
+   * it written). So a message is decided without reading the store for its key first
+   * (`optimistic`): a retry decided that way fails at its commit, and is then decided again
+   * with the record read first (`lookFirst`), which answers it. The record is read before
+   * deciding for every other command, a second try, a request with no digest (a closed
+   * case's, whose record the commit would not carry), and a sender with a retry lately; and
+   * before a message that would be refused or change nothing is answered, so that a retry
+   * gets its first answer whatever the case's state is now.
    */
   async function decideStep<R>(o: RunOptions<R>, requestHash: string | null, lookFirst: boolean): Promise<Step<R>> {
     await o.authorize?.();
@@ -172,12 +206,15 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
       const now = svc.cases.findIdempotentNow?.(idem.scope, idem.key); // null: none; undefined: ask the store
       const seen = now === undefined ? await svc.cases.findIdempotent(idem.scope, idem.key) : now;
       if (!seen) return null;
+      markRetrying(idem.scope);
+      // The read may have waited: the sender's access is checked again before it is answered (C7).
+      o.stillAuthorized?.();
       // The case's key is gone with its content (C11): a retry cannot be told from another request.
       if (requestHash === null) throw new DomainError('conflict', 'This case is closed.');
       if (seen.requestHash !== requestHash) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');
       return { done: JSON.parse(seen.response) as R }; // a retried command returns its first result
     };
-    const looked = lookFirst || !!o.create || requestHash === null;
+    const looked = lookFirst || requestHash === null || !optimistic(o);
     if (idem && looked) {
       const done = await answered();
       if (done) return done;
@@ -206,30 +243,14 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     // so that a command refused later, in the lane, is rare (it takes others down with it).
     // Its refusal stands whatever the record says: access lost is access lost (C7).
     o.stillAuthorized?.();
-    // Decided on commands not stored yet (the case's tail)? Then a refusal or a no-op holds
-    // only if they are stored: one of them may be a retry that its commit refuses, or fail.
-    const onTail = rec ? tails.get(o.caseId) : undefined;
-    const pending = onTail && onTail.rec === rec && onTail.inFlight > 0 ? onTail.last : null;
-    /** A refusal or no-op: answered once the commands it was decided on are stored, or decided again if one of them was not. */
-    const unlessSuperseded = (outcome: () => R): Step<R> =>
-      pending
-        ? {
-            committed: pending.then((stored) => {
-              if (!stored) throw new Superseded('decided on top of a command that was not stored');
-              return outcome();
-            }),
-          }
-        : { done: outcome() };
     const now = svc.clock.now();
     let decided: DomainEvent[];
     try {
       decided = decide(state, o.command, { now, newId: (scope) => svc.ids.next(scope), actorId: o.actorId, accountId: o.accountId, item });
     } catch (e) {
-      return orAnswered(() =>
-        unlessSuperseded(() => {
-          throw e;
-        }),
-      );
+      return orAnswered(() => {
+        throw e;
+      });
     }
     const heads: Record<string, number> = { ...state.heads };
     const stored: StoredEvent[] = decided.map((e: DomainEvent) => {
@@ -239,7 +260,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     });
     const next = foldEvents(state, decided);
     const response = o.respond(next, stored);
-    if (stored.length === 0 && !o.create) return orAnswered(() => unlessSuperseded(() => response));
+    if (stored.length === 0 && !o.create) return orAnswered(() => ({ done: response }));
     const extra = o.extra?.(next, stored) ?? {};
     const create = o.create ? (typeof o.create.data === 'function' ? o.create.data(stored) : o.create.data) : undefined;
     const version = rec ? rec.version + 1 : 1;
@@ -256,7 +277,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
       idempotency: o.idempotency && requestHash ? { scope: o.idempotency.scope, key: o.idempotency.key, requestHash, response: JSON.stringify(response) } : undefined,
     };
     let t = tails.get(o.caseId);
-    if (!t) tails.set(o.caseId, (t = { rec: { state: next, version }, inFlight: 0, idle: [], last: Promise.resolve(true) }));
+    if (!t) tails.set(o.caseId, (t = { rec: { state: next, version }, inFlight: 0, idle: [] }));
     else t.rec = { state: next, version };
     t.inFlight += 1;
     const tail = t;
@@ -296,10 +317,6 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
         },
       });
     });
-    tail.last = committed.then(
-      () => true,
-      () => false,
-    );
     // A command that shrinks someone's access closes their connections after its commit
     // (afterCommit, C7): nothing of the case is decided before that, so that a command of
     // theirs queued behind it finds them gone instead of being stored after the revocation.

@@ -109,9 +109,10 @@ export interface CaseStore {
    * transaction per command.
    *
    * `checks[i]`, when given, is input i's last access check (RunOptions.stillAuthorized). The
-   * caller runs it before the batch; should the batch fail and the inputs be written one by
-   * one, each is run again in the turn its input is written, and an input whose check throws
-   * is not written (its outcome is that error): time passes between those writes (C7).
+   * store runs each in the turn the transaction starts (planning and the connection may have
+   * been waited for since the caller's own check), and again before each input's own write
+   * should the batch fail and the inputs be written one by one. An input whose check throws
+   * is not written, nor are its case's inputs after it; its outcome is that error (C7).
    */
   commitMany?(inputs: readonly CommitInput[], checks?: readonly ((() => void) | undefined)[]): Promise<(CommitReceipt | Error)[]>;
   /** How many group commits may be written at once (1 unless the store has several connections). */

@@ -69,8 +69,12 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
   const keys: CaseKeys = found;
   const placeholders = db.getExecutor().adapter instanceof PostgresAdapter ? 'numbered' : 'question-marks';
   const native = opts.writer === 'sql' ? undefined : nativeSqlite(db);
-  /** Writes plans in one transaction; `check`, if given, runs right before the write starts (in its turn, natively) and refuses it by throwing. */
-  let write: (plans: readonly CommitPlan[], check?: () => void) => Promise<void>;
+  /**
+   * Writes in one transaction the plans `pick` hands to the writer it is given, called in the
+   * turn the write starts (natively: holding the connection, right before the synchronous
+   * transaction), so that what is written can be chosen there. Writing no plans is no write.
+   */
+  let write: (pick: (writer: (plans: readonly CommitPlan[]) => Promise<void>) => Promise<void>) => Promise<void>;
   let failure: () => Error | null = () => null;
   let durable: (() => Promise<void>) | undefined;
   let idempotentStatement: SQLite.Statement<[string, string], { request_hash: string; response: string }> | undefined;
@@ -81,25 +85,26 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     // Holding Kysely's one connection while the synchronous transaction runs (see above), and
     // letting go of it before waiting for the flush to disk.
     const hold = nativeWriteHold(db);
-    write = async (plans, check) => {
+    write = async (pick) => {
       for (;;) {
         const held = hold?.();
         if (held) await held; // the checkpoint thread is starting the WAL over or cutting it (db.ts)
         // Checked again in the turn that writes: a hold may have begun while the connection was awaited.
         const done = await db.connection().execute(() => {
           if (hold?.()) return Promise.resolve(null);
-          check?.();
-          return Promise.resolve({ durable: writeNow(plans) });
+          let durable: Promise<void> = Promise.resolve();
+          // Synchronous: the plans are chosen and written in this one turn.
+          void pick((plans) => (durable = plans.length > 0 ? writeNow(plans) : Promise.resolve()));
+          return Promise.resolve({ durable });
         });
         if (done) return done.durable;
       }
     };
   } else {
+    // PostgreSQL (and the SQL writer on SQLite): chosen right before the statements are sent.
+    // A revocation committed on another pooled connection meanwhile is not seen (see the note).
     const writeSql = sqlWriter(db, placeholders);
-    write = (plans, check) => {
-      check?.();
-      return writeSql(plans);
-    };
+    write = (pick) => pick((plans) => (plans.length > 0 ? writeSql(plans) : Promise.resolve()));
   }
 
   const asConflict = (e: unknown): Error =>
@@ -170,18 +175,47 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
 
   async function commitMany(inputs: readonly CommitInput[], checks?: readonly ((() => void) | undefined)[]): Promise<(CommitReceipt | Error)[]> {
     const plans = await plan(inputs);
-    const ready = plans.filter((p): p is CommitPlan => !(p instanceof Error));
+    /** Outcomes decided in the write's own turn: a sender's access lost (C7), or decided on top of such a command. */
+    const refusedNow = new Map<number, Error>();
+    /**
+     * The plans to write, chosen in the turn the transaction starts: each sender's access is
+     * checked again there (planning and the connection may have been waited for). A refused
+     * command is left out, with the commands of its case after it (decided on top of it).
+     */
+    const select = (indexes: readonly number[]): CommitPlan[] => {
+      const dropped = new Set<string>();
+      const chosen: CommitPlan[] = [];
+      for (const i of indexes) {
+        const p = plans[i];
+        if (!p || p instanceof Error) continue;
+        if (dropped.has(p.caseId)) {
+          refusedNow.set(i, new VersionConflict('decided on top of a command that was refused'));
+          continue;
+        }
+        try {
+          checks?.[i]?.();
+          chosen.push(p);
+        } catch (e) {
+          dropped.add(p.caseId);
+          refusedNow.set(i, e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+      return chosen;
+    };
+    const ready = plans.flatMap((p, i) => (p instanceof Error ? [] : [i]));
     if (ready.length > 1) {
-      // The senders' access, checked again in the turn the batch is written (planning and the
-      // connection may have been waited for): one refused, and each is written alone (C7).
-      const all = checks ? () => plans.forEach((p, i) => p instanceof Error || checks[i]?.()) : undefined;
       try {
-        await write(ready, all);
-        return plans.map((p) => (p instanceof Error ? p : { audit: p.after }));
+        const written = new Set<CommitPlan>();
+        await write((w) => {
+          for (const p of select(ready)) written.add(p);
+          return w([...written]);
+        });
+        return plans.map((p, i) => (p instanceof Error ? p : (refusedNow.get(i) ?? (written.has(p) ? { audit: p.after } : new Error('commitMany: a plan was neither written nor refused')))));
       } catch (e) {
         // Written but maybe not on disk: nothing can be said of any of them, and nothing is written again.
-        if (e instanceof FlushFailed) return plans.map((p) => (p instanceof Error ? p : e));
+        if (e instanceof FlushFailed) return plans.map((p, i) => (p instanceof Error ? p : (refusedNow.get(i) ?? e)));
         // One of them failed, so the transaction wrote nothing: commit each alone, for its own answer.
+        refusedNow.clear();
       }
     }
     const out: (CommitReceipt | Error)[] = [];
@@ -193,8 +227,8 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
       try {
         // Each write alone waits for the one before it: the sender's access is checked again,
         // in the turn its write starts (C7).
-        await write([p], checks?.[i]);
-        out.push({ audit: p.after });
+        await write((w) => w(select([i])));
+        out.push(refusedNow.get(i) ?? { audit: p.after });
       } catch (e) {
         out.push(asConflict(e));
       }

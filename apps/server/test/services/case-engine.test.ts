@@ -146,6 +146,28 @@ describe('case engine (in-memory store)', () => {
     expect(cases.events.filter((e) => e.stream === 'joint')).toHaveLength(1);
   });
 
+  it('after one retry found at its commit, the sender\'s next commands have their record read first: replayed ids fail no further commit', async () => {
+    class CountingStore extends MemoryCaseStore {
+      attempts = 0;
+      override commit(input: Parameters<MemoryCaseStore['commit']>[0]) {
+        this.attempts += 1;
+        return super.commit(input);
+      }
+    }
+    const cases = new CountingStore();
+    const { engine } = setup(cases);
+    const { caseId, mediatorId } = await openCase(engine);
+    await engine.run({ caseId, actorId: mediatorId, command: { type: 'start-session', input: {} }, respond: () => 0 });
+    const answers = [];
+    for (let i = 1; i <= 5; i++) answers.push(await post(engine, caseId, mediatorId, `message ${i}`, `k-replay-${i}`));
+    const before = cases.attempts;
+    expect(await post(engine, caseId, mediatorId, 'message 1', 'k-replay-1')).toEqual(answers[0]);
+    expect(cases.attempts).toBe(before + 1); // decided, and refused at its commit
+    for (let i = 2; i <= 5; i++) expect(await post(engine, caseId, mediatorId, `message ${i}`, `k-replay-${i}`)).toEqual(answers[i - 1]);
+    expect(cases.attempts).toBe(before + 1); // answered from their records, never written
+    expect(cases.events.filter((e) => e.stream === 'joint')).toHaveLength(5);
+  });
+
   it('a retry of a command the case would now refuse, or that would now change nothing, gets its first answer', async () => {
     const { cases, engine } = setup();
     const { caseId, mediatorId } = await openCase(engine);

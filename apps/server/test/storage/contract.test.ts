@@ -507,7 +507,7 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
         b.driver.adopt(pb, receiptOf(first?.[2]).audit);
         expect(await bodies('k-a')).toEqual([]);
         expect(await bodies('k-b')).toEqual(['B commits']);
-        // A check that fails in the batch's own turn: nothing of the batch is written with it, the others are written alone.
+        // A check that fails in the batch's own turn: that command is left out, and the others are written.
         const pa2 = a.driver.plan(a.partyA, cmd('post-message', { stream: JOINT, body: 'A, refused at once', label: null }));
         const pb2 = b.driver.plan(b.partyA, cmd('post-message', { stream: JOINT, body: 'B again', label: null }));
         const second = await cases.commitMany?.([pa2.input, pb2.input], [
