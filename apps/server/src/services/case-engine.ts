@@ -85,6 +85,10 @@ interface Tail {
   inFlight: number;
   /** Waiting for inFlight to reach 0. */
   idle: (() => void)[];
+  /** The lowest version of this tail that was not stored: every command above it was decided on top of it. */
+  failedFrom: number;
+  /** Messages in flight decided before their record was read (one may be a retry its commit refuses). */
+  optimistic: number;
 }
 
 type Step<R> = { readonly done: R } | { readonly committed: Promise<R> };
@@ -225,9 +229,14 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
     let state: CaseState;
     let item: ItemMeta | null | undefined;
     try {
-      if (o.item) {
-        // What the item loader reads must be stored: let the commands before this one land first.
-        const wait = idle(tails.get(o.caseId));
+      // What the item loader reads must be stored: let the commands before this one land first.
+      // So must the messages a command other than a message is decided on, if one of them was
+      // decided before its record was read: a retry among them, refused at its commit, would
+      // leave this command decided on a state never stored, and what is decided on top of it
+      // (refusals, answered at once, among them) would depend on that retry (C8).
+      const t0 = tails.get(o.caseId);
+      if (o.item || (o.command.type !== 'post-message' && (t0?.optimistic ?? 0) > 0)) {
+        const wait = idle(t0);
         if (wait) await wait;
       }
       rec = o.create ? null : await decideOn(o.caseId);
@@ -277,25 +286,33 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
       idempotency: o.idempotency && requestHash ? { scope: o.idempotency.scope, key: o.idempotency.key, requestHash, response: JSON.stringify(response) } : undefined,
     };
     let t = tails.get(o.caseId);
-    if (!t) tails.set(o.caseId, (t = { rec: { state: next, version }, inFlight: 0, idle: [] }));
+    if (!t) tails.set(o.caseId, (t = { rec: { state: next, version }, inFlight: 0, idle: [], failedFrom: Infinity, optimistic: 0 }));
     else t.rec = { state: next, version };
     t.inFlight += 1;
     const tail = t;
+    const unread = idem !== null && !looked;
+    if (unread) tail.optimistic += 1;
     const committed = new Promise<R>((resolve, reject) => {
       commit({
         input,
         // Also refused, without a write, once a command before it in the tail was not stored:
         // its version will not be there, and it would fail (and with it its whole batch).
         check: () => {
-          if (tail.rec.version < 0) throw new Superseded('decided on top of a command that was not stored');
+          if (version > tail.failedFrom) throw new Superseded('decided on top of a command that was not stored');
           o.stillAuthorized?.();
         },
         head: () => cache.get(o.caseId)?.audit,
         settle: (outcome) => {
           tail.inFlight -= 1;
-          // A failure after an earlier one of this run of writes is its consequence.
-          const superseded = outcome instanceof Error && tail.rec.version < 0;
-          if (outcome instanceof Error) forget(o.caseId);
+          if (unread) tail.optimistic -= 1;
+          // A failure after an earlier one of this run of writes is its consequence. (A command
+          // refused in the lane settles before those taken ahead of it are written: versions, not
+          // the order of settling, say which failure came first.)
+          const superseded = outcome instanceof Error && version > tail.failedFrom;
+          if (outcome instanceof Error) {
+            tail.failedFrom = Math.min(tail.failedFrom, version);
+            forget(o.caseId);
+          }
           else {
             const rec = { state: next, version, audit: outcome?.audit };
             cache.set(o.caseId, rec);

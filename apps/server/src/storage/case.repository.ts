@@ -70,11 +70,11 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
   const placeholders = db.getExecutor().adapter instanceof PostgresAdapter ? 'numbered' : 'question-marks';
   const native = opts.writer === 'sql' ? undefined : nativeSqlite(db);
   /**
-   * Writes in one transaction the plans `pick` hands to the writer it is given, called in the
-   * turn the write starts (natively: holding the connection, right before the synchronous
-   * transaction), so that what is written can be chosen there. Writing no plans is no write.
+   * Writes in one transaction the plans `choose` returns, called in the turn the write starts
+   * (natively: holding the connection, right before the synchronous transaction), so that what
+   * is written can be chosen there. Writing no plans is no write.
    */
-  let write: (pick: (writer: (plans: readonly CommitPlan[]) => Promise<void>) => Promise<void>) => Promise<void>;
+  let write: (choose: () => readonly CommitPlan[]) => Promise<void>;
   let failure: () => Error | null = () => null;
   let durable: (() => Promise<void>) | undefined;
   let idempotentStatement: SQLite.Statement<[string, string], { request_hash: string; response: string }> | undefined;
@@ -85,26 +85,27 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     // Holding Kysely's one connection while the synchronous transaction runs (see above), and
     // letting go of it before waiting for the flush to disk.
     const hold = nativeWriteHold(db);
-    write = async (pick) => {
+    write = async (choose) => {
       for (;;) {
         const held = hold?.();
         if (held) await held; // the checkpoint thread is starting the WAL over or cutting it (db.ts)
         // Checked again in the turn that writes: a hold may have begun while the connection was awaited.
         const done = await db.connection().execute(() => {
           if (hold?.()) return Promise.resolve(null);
-          let durable: Promise<void> = Promise.resolve();
-          // Synchronous: the plans are chosen and written in this one turn.
-          void pick((plans) => (durable = plans.length > 0 ? writeNow(plans) : Promise.resolve()));
-          return Promise.resolve({ durable });
+          const plans = choose(); // chosen and written in this one turn
+          return Promise.resolve({ flushed: plans.length > 0 ? writeNow(plans) : Promise.resolve() });
         });
-        if (done) return done.durable;
+        if (done) return done.flushed;
       }
     };
   } else {
     // PostgreSQL (and the SQL writer on SQLite): chosen right before the statements are sent.
     // A revocation committed on another pooled connection meanwhile is not seen (see the note).
     const writeSql = sqlWriter(db, placeholders);
-    write = (pick) => pick((plans) => (plans.length > 0 ? writeSql(plans) : Promise.resolve()));
+    write = (choose) => {
+      const plans = choose();
+      return plans.length > 0 ? writeSql(plans) : Promise.resolve();
+    };
   }
 
   const asConflict = (e: unknown): Error =>
@@ -206,9 +207,9 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
     if (ready.length > 1) {
       try {
         const written = new Set<CommitPlan>();
-        await write((w) => {
+        await write(() => {
           for (const p of select(ready)) written.add(p);
-          return w([...written]);
+          return [...written];
         });
         return plans.map((p, i) => (p instanceof Error ? p : (refusedNow.get(i) ?? (written.has(p) ? { audit: p.after } : new Error('commitMany: a plan was neither written nor refused')))));
       } catch (e) {
@@ -227,7 +228,7 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
       try {
         // Each write alone waits for the one before it: the sender's access is checked again,
         // in the turn its write starts (C7).
-        await write((w) => w(select([i])));
+        await write(() => select([i]));
         out.push(refusedNow.get(i) ?? { audit: p.after });
       } catch (e) {
         out.push(asConflict(e));
@@ -331,7 +332,7 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
       // After a failed flush a stored record may not be on disk: no answer is given from it.
       const failed = failure();
       if (failed) throw failed;
-      // Asked for retries and before refusals of commands that carry a key (case-engine.ts): precompiled.
+      // Asked before every command with a key but a message (and for a message's retry or refusal, case-engine.ts): precompiled.
       const { rows } = await db.executeQuery<Pick<Database['idempotency'], 'request_hash' | 'response'>>(CompiledQuery.raw(IDEMPOTENT_SQL[placeholders], [scope, key]));
       const r = rows[0];
       return r ? { requestHash: r.request_hash, response: r.response } : null;

@@ -278,6 +278,67 @@ describe('case engine (in-memory store)', () => {
     expect((await store.load(caseId))?.state.session.phase).toBe('joint');
   });
 
+  it('a command refused in the lane takes down only those decided on top of it, not the one written beside it before it', async () => {
+    const { store, engine, caseId, mediatorId } = await gated();
+    const blocker = post(engine, caseId, mediatorId, 'zero'); // keeps the lane busy, so that the next two share a batch
+    await settle();
+    let signedOut = false;
+    const kept = post(engine, caseId, mediatorId, 'one');
+    const refused = engine
+      .run({
+        caseId,
+        actorId: mediatorId,
+        command: { type: 'post-message', input: { stream: 'joint', body: 'two', label: null } },
+        stillAuthorized: () => {
+          if (signedOut) throw new Error('signed out');
+        },
+        respond: (_s, ev) => ev.map((e) => `${e.stream}#${e.position}`),
+      })
+      .then(
+        () => 'stored',
+        (e: unknown) => (e instanceof Error ? e.message : String(e)),
+      );
+    await settle();
+    signedOut = true; // after both were decided: the lane refuses 'two'
+    await store.release(); // 'zero'
+    await store.release(); // 'one' (and 'two', refused before it is written)
+    expect(await blocker).toEqual(['joint#1']);
+    expect(await kept).toEqual(['joint#2']);
+    expect(await refused).toBe('signed out');
+    expect(store.batches).toHaveLength(2);
+    expect(store.events.filter((e) => e.stream === 'joint').map((e) => (e.content as { body: string }).body)).toEqual(['zero', 'one']);
+  });
+
+  it('a command other than a message waits for messages decided before their record was read: it is never decided on a retry its commit refuses', async () => {
+    const { store, engine, caseId, mediatorId } = await gated();
+    const first = post(engine, caseId, mediatorId, 'hello', 'k-wait-1');
+    await store.release();
+    const answer = await first;
+    const stored = (await store.load(caseId))?.version;
+    store.batches.length = 0;
+    const retry = post(engine, caseId, mediatorId, 'hello', 'k-wait-1'); // decided as new, refused at its commit
+    await settle();
+    let decisions = 0;
+    const pausing = engine.run({
+      caseId,
+      actorId: mediatorId,
+      command: { type: 'pause', input: {} },
+      respond: (s) => {
+        decisions += 1;
+        return s.session.phase;
+      },
+    });
+    await settle();
+    await store.release(); // the retry's batch
+    await settle();
+    await store.release(); // the pause
+    expect(await retry).toEqual(answer);
+    expect(await pausing).toBe('paused');
+    const pauses = store.batches.flat().filter((i) => i.events.some((e) => e.type === 'session.paused'));
+    expect(pauses.map((i) => i.expectedVersion)).toEqual([stored]);
+    expect(decisions).toBe(1); // decided once, on what was stored: not first on the retry's state
+  });
+
   it('[C11] keeps the store\'s keyed digest of a request, and once the case\'s key is gone refuses a retry instead of replaying it', async () => {
     // A store that keys request digests with the case's key, as the real one does, until the key is shredded.
     class KeyedStore extends MemoryCaseStore {

@@ -96,9 +96,30 @@ export class GatedCaseStore extends MemoryCaseStore {
   /** Makes the batch that holds an input with this message body fail as a whole (a disk error). */
   failBody: string | null = null;
 
-  async commitMany(inputs: readonly CommitInput[]): Promise<(CommitReceipt | Error)[]> {
+  async commitMany(inputs: readonly CommitInput[], checks?: readonly ((() => void) | undefined)[]): Promise<(CommitReceipt | Error)[]> {
     this.batches.push([...inputs]);
     await new Promise<void>((resolve) => this.gates.push(resolve));
+    // As the real stores do: each sender's access checked again in the turn the batch is written.
+    const refused = inputs.map((_, i) => {
+      try {
+        checks?.[i]?.();
+        return null;
+      } catch (e) {
+        return e instanceof Error ? e : new Error(String(e));
+      }
+    });
+    if (refused.some((r) => r !== null)) {
+      const out: (CommitReceipt | Error)[] = [];
+      const dropped = new Set<string>();
+      for (const [i, input] of inputs.entries()) {
+        const r = refused[i] ?? (dropped.has(input.caseId) ? new VersionConflict('decided on top of a command that was refused') : null);
+        if (r) {
+          dropped.add(input.caseId);
+          out.push(r);
+        } else out.push(await this.commit(input).then(() => ({ audit: { seq: this.events.length, hash: `head-${this.events.length}` } }), (e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+      }
+      return out;
+    }
     const bodies = inputs.flatMap((i) => i.events.map((e) => (e.content as { body?: string } | null)?.body));
     if (this.failBody !== null && bodies.includes(this.failBody)) return inputs.map(() => new Error('disk full'));
     const out: (CommitReceipt | Error)[] = [];
