@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { CaseView, EventView } from '@caucus/protocol';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_COLUMNS } from '../src/storage/case.repository.ts';
@@ -96,6 +98,36 @@ describe('a mediation over real HTTP and WebSockets', () => {
     expect(r.body.events.filter((e) => e.content?.body === 'once')).toHaveLength(1);
     const other = await s.mediator.post(`${base()}/rooms/joint/messages`, { body: 'different' }, h);
     expect(other.status).toBe(409);
+  });
+
+  it('a retried case creation with the same Idempotency-Key opens one case and answers with it', async () => {
+    type Created = { case: { id: string; title: string }; invitations: { participantId: string; url: string }[] };
+    const h = { 'idempotency-key': 'create-key-0001' };
+    const one = await s.mediator.post<Created>('/api/v1/cases', sampleCase({ title: 'Opened once' }), h);
+    expect(one.status).toBe(201);
+    expect(one.body.invitations.length).toBeGreaterThan(0);
+    const keyFiles = (): string[] => fs.readdirSync(path.join(server.dataDir, 'keys')).sort();
+    const keysBefore = keyFiles();
+    const two = await s.mediator.post<Created>('/api/v1/cases', sampleCase({ title: 'Opened once' }), h);
+    expect(two.status).toBe(201);
+    expect(two.body.case.id).toBe(one.body.case.id);
+    // The links are shown once, in the first answer (the record keeps no token); they still work.
+    expect(two.body.invitations).toEqual([]);
+    expect(keyFiles(), 'the retry put a key on disk for a case of its own').toEqual(keysBefore);
+    const cases = (await s.mediator.get<{ id: string; title: string }[]>('/api/v1/cases')).body;
+    expect(cases.filter((c) => c.title === 'Opened once').map((c) => c.id)).toEqual([one.body.case.id]);
+    const first = one.body.invitations[0];
+    if (!first) throw new Error('no link');
+    expect((await join(server, first.url)).participantId).toBe(first.participantId);
+    // The same key for another case is refused, and opens nothing.
+    const other = await s.mediator.post('/api/v1/cases', sampleCase({ title: 'Opened twice' }), h);
+    expect(other.status).toBe(409);
+    expect((await s.mediator.get<{ title: string }[]>('/api/v1/cases')).body.filter((c) => c.title === 'Opened twice')).toEqual([]);
+    // Once the case is closed and its key shredded, a retry cannot be told from another request (C11).
+    expect((await s.mediator.post(`/api/v1/cases/${one.body.case.id}/close`, { destroyContent: true })).status).toBe(200);
+    const late = await s.mediator.post<{ error: { message: string } }>('/api/v1/cases', sampleCase({ title: 'Opened once' }), h);
+    expect(late.status).toBe(409);
+    expect(late.text).toContain('closed');
   });
 
   it('[C7] a retry answered from its record after its sender signed out gets 401, not the case', async () => {

@@ -55,8 +55,15 @@ export interface RunOptions<R> {
    * Not called for a retried command answered from its record.
    */
   readonly onCommitted?: (response: R, state: CaseState) => void;
-  /** For `open-case`: the state to start from and creation data. */
-  readonly create?: { readonly initial: CaseState; readonly data: NonNullable<CommitInput['create']> | ((events: readonly StoredEvent[]) => NonNullable<CommitInput['create']>) };
+  /**
+   * For `open-case`: the state to start from, creation data, and the case a stored answer
+   * names (a retry opens no case of its own: it is answered with the one its first try opened).
+   */
+  readonly create?: {
+    readonly initial: CaseState;
+    readonly data: NonNullable<CommitInput['create']> | ((events: readonly StoredEvent[]) => NonNullable<CommitInput['create']>);
+    readonly caseOf: (response: NoInfer<R>) => string;
+  };
 }
 
 export interface CaseEngine {
@@ -125,7 +132,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
    * turns out to be a retry could have made a command decided on top of it be refused, or be
    * answered as changing nothing, on a state that is never stored.
    */
-  const optimistic = (o: Pick<RunOptions<unknown>, 'create' | 'command' | 'idempotency'>): boolean => {
+  const optimistic = (o: { readonly create?: object; readonly command: Command; readonly idempotency?: Idempotency | null }): boolean => {
     if (o.create || o.command.type !== 'post-message' || !o.idempotency) return false;
     const until = retrying.get(o.idempotency.scope);
     if (until === undefined) return true;
@@ -201,7 +208,13 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
    * before a message that would be refused or change nothing is answered, so that a retry
    * gets its first answer whatever the case's state is now.
    */
-  async function decideStep<R>(o: RunOptions<R>, requestHash: string | null, lookFirst: boolean): Promise<Step<R>> {
+  async function decideStep<R>(
+    o: RunOptions<R>,
+    /** Undefined for a creation: its digest is made once no record answers it (below). */
+    requestHash: string | null | undefined,
+    lookFirst: boolean,
+    digestWith: (caseId: string, creating?: boolean) => Promise<string | null> | string | null,
+  ): Promise<Step<R>> {
     await o.authorize?.();
     const idem = o.idempotency ?? null;
     /** The answer stored for this key, if there is one (and refusals its record calls for). */
@@ -213,16 +226,23 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
       markRetrying(idem.scope);
       // The read may have waited: the sender's access is checked again before it is answered (C7).
       o.stillAuthorized?.();
+      const first = JSON.parse(seen.response) as R;
+      // A creation's retry comes with a case id of its own: its digest is checked with the key
+      // of the case its first try opened (the text names no case id).
+      const expected = o.create ? await digestWith(o.create.caseOf(first)) : (requestHash ?? null);
       // The case's key is gone with its content (C11): a retry cannot be told from another request.
-      if (requestHash === null) throw new DomainError('conflict', 'This case is closed.');
-      if (seen.requestHash !== requestHash) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');
-      return { done: JSON.parse(seen.response) as R }; // a retried command returns its first result
+      if (expected === null) throw new DomainError('conflict', 'This case is closed.');
+      if (seen.requestHash !== expected) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');
+      return { done: first }; // a retried command returns its first result
     };
     const looked = lookFirst || requestHash === null || !optimistic(o);
     if (idem && looked) {
       const done = await answered();
       if (done) return done;
     }
+    // A creation's own digest, keyed with the new case's key (put on disk for it here): not
+    // made for a retry, which opens no case.
+    const ownHash = requestHash !== undefined ? requestHash : idem ? await digestWith(o.caseId, true) : null;
     /** Before a refusal or a no-op is answered: a retry's first answer, if it has one. */
     const orAnswered = async (fallback: () => Step<R>): Promise<Step<R>> => (idem && !looked ? ((await answered()) ?? fallback()) : fallback());
     let rec: CaseRecord | null;
@@ -283,7 +303,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
       now,
       create,
       ...extra,
-      idempotency: o.idempotency && requestHash ? { scope: o.idempotency.scope, key: o.idempotency.key, requestHash, response: JSON.stringify(response) } : undefined,
+      idempotency: o.idempotency && ownHash ? { scope: o.idempotency.scope, key: o.idempotency.key, requestHash: ownHash, response: JSON.stringify(response) } : undefined,
     };
     let t = tails.get(o.caseId);
     if (!t) tails.set(o.caseId, (t = { rec: { state: next, version }, inFlight: 0, idle: [], failedFrom: Infinity, optimistic: 0 }));
@@ -350,11 +370,16 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
       const earlier = key ? running.get(key) : undefined;
       const result = (async () => {
         // The request holds what people wrote: its digest is keyed with the case's key (C11).
-        const text = idem ? JSON.stringify([o.caseId, o.command.type, idem.request]) : null;
-        const requestHash = text === null ? null : svc.cases.requestDigest ? await svc.cases.requestDigest(o.caseId, text, !!o.create) : sha256(text);
+        // A creation's text names no case id: each try of it is given a new one.
+        const text = idem ? JSON.stringify(o.create ? [o.command.type, idem.request] : [o.caseId, o.command.type, idem.request]) : null;
+        // Synchronous where the store keeps no keys: a command waits no turn it need not wait.
+        const digestWith = (caseId: string, creating = false): Promise<string | null> | string | null =>
+          text === null ? null : svc.cases.requestDigest ? svc.cases.requestDigest(caseId, text, creating) : sha256(text);
+        const digest = o.create ? undefined : digestWith(o.caseId);
+        const requestHash = digest instanceof Promise ? await digest : digest;
         if (earlier) await earlier.catch(() => undefined); // then its record is stored, or it failed
         for (let tries = 0, superseded = 0; ; ) {
-          const step = await serial(o.caseId, () => decideStep(o, requestHash, !!earlier || tries + superseded > 0));
+          const step = await serial(o.caseId, () => decideStep(o, requestHash, !!earlier || tries + superseded > 0, digestWith));
           if ('done' in step) return step.done;
           try {
             return await step.committed;

@@ -38,7 +38,7 @@ export async function createCase(
   const expiresAt = svc.clock.now() + svc.invitationTtlMs;
   const invitees = (state: CaseState): Participant[] => Object.values(state.participants).filter((p) => p.role !== 'mediator');
 
-  return engine.run({
+  return engine.run<{ case: CaseView; invitations: InvitationLink[] }>({
     caseId,
     actorId: null,
     accountId: account.id,
@@ -63,6 +63,7 @@ export async function createCase(
     },
     create: {
       initial: emptyCase(caseId),
+      caseOf: (response) => response.case.id,
       data: (events) => ({
         createdBy: account.id,
         agreementText,

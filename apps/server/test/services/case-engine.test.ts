@@ -35,7 +35,7 @@ async function openCase(engine: ReturnType<typeof setup>['engine'], store?: Gate
     caseId,
     actorId: null,
     command,
-    create: { initial: emptyCase(caseId), data: { createdBy: 'acct-1', agreementText: 'x', mediators: [] } },
+    create: { initial: emptyCase(caseId), data: { createdBy: 'acct-1', agreementText: 'x', mediators: [] }, caseOf: () => caseId },
     respond: (s) => Object.values(s.participants).find((p) => p.role === 'mediator')?.id ?? '',
   });
   if (store) await store.release();
