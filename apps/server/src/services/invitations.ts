@@ -1,7 +1,7 @@
 import { DomainError, notFound } from '@caucus/domain';
 import { hashToken, newToken } from '../platform.ts';
 import { confirmAccess, memberOf, type Principal, requestChecks } from './access.ts';
-import type { CaseEngine, Idempotency } from './case-engine.ts';
+import type { CaseEngine } from './case-engine.ts';
 import { DAY, durably, type Services } from './context.ts';
 import type { InvitationRow } from './ports.ts';
 
@@ -10,14 +10,17 @@ export const invitationUrl = (publicUrl: string, token: string): string => `${pu
 
 export const PARTICIPANT_SESSION_MS = 30 * DAY;
 
-/** Issues a fresh personal link; any earlier link of that participant stops working. */
+/**
+ * Issues a fresh personal link; any earlier link of that participant stops working. Takes no
+ * idempotency key: a record could not answer a retry with a working link (it keeps no token),
+ * so a repeat issues another link, which ends the one before.
+ */
 export async function reissueInvitation(
   svc: Services,
   engine: CaseEngine,
   principal: Principal | null,
   caseId: string,
   participantId: string,
-  idempotency: Idempotency | null,
 ): Promise<{ participantId: string; displayName: string; url: string; expiresAt: number }> {
   const rec = await engine.load(caseId);
   if (!rec) throw notFound('No such case.');
@@ -27,7 +30,6 @@ export async function reissueInvitation(
   const res = await engine.run({
     caseId,
     actorId: me.id,
-    idempotency,
     ...requestChecks(svc, principal, caseId, me.id), // C7: nothing done after the mediator's own access ended
     command: { type: 'issue-invitation', input: { participantId, expiresAt } },
     extra: () => ({ endInvitationsOf: [participantId], invitations: [{ participantId, tokenHash: hashToken(token), expiresAt }] }),

@@ -155,7 +155,7 @@ export function caseRoutes(d: RouteDeps): RouteDef[] {
       params: ParticipantParams,
       response: InvitationLink,
       status: 201,
-      handler: ({ principal, params }) => reissueInvitation(d.svc, d.engine, principal, params.caseId, params.participantId, null),
+      handler: ({ principal, params }) => reissueInvitation(d.svc, d.engine, principal, params.caseId, params.participantId),
     }),
     route({
       method: 'DELETE',
