@@ -123,6 +123,11 @@ describe('a mediation over real HTTP and WebSockets', () => {
     const other = await s.mediator.post('/api/v1/cases', sampleCase({ title: 'Opened twice' }), h);
     expect(other.status).toBe(409);
     expect((await s.mediator.get<{ title: string }[]>('/api/v1/cases')).body.filter((c) => c.title === 'Opened twice')).toEqual([]);
+    // A key a message used first is refused for a creation, not an error of the server's.
+    await s.mediator.post(`${base()}/session/start`);
+    const used = { 'idempotency-key': 'create-key-0002' };
+    expect((await s.mediator.post(`${base()}/rooms/joint/messages`, { body: 'first use' }, used)).status).toBe(200);
+    expect((await s.mediator.post('/api/v1/cases', sampleCase({ title: 'Opened once' }), used)).status).toBe(409);
     // Once the case is closed and its key shredded, a retry cannot be told from another request (C11).
     expect((await s.mediator.post(`/api/v1/cases/${one.body.case.id}/close`, { destroyContent: true })).status).toBe(200);
     const late = await s.mediator.post<{ error: { message: string } }>('/api/v1/cases', sampleCase({ title: 'Opened once' }), h);

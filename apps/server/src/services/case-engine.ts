@@ -62,7 +62,8 @@ export interface RunOptions<R> {
   readonly create?: {
     readonly initial: CaseState;
     readonly data: NonNullable<CommitInput['create']> | ((events: readonly StoredEvent[]) => NonNullable<CommitInput['create']>);
-    readonly caseOf: (response: NoInfer<R>) => string;
+    /** The case a stored answer names; null for an answer of another kind of command. */
+    readonly caseOf: (response: NoInfer<R>) => string | null;
   };
 }
 
@@ -224,12 +225,15 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
       const seen = now === undefined ? await svc.cases.findIdempotent(idem.scope, idem.key) : now;
       if (!seen) return null;
       markRetrying(idem.scope);
-      // The read may have waited: the sender's access is checked again before it is answered (C7).
-      o.stillAuthorized?.();
       const first = JSON.parse(seen.response) as R;
       // A creation's retry comes with a case id of its own: its digest is checked with the key
-      // of the case its first try opened (the text names no case id).
-      const expected = o.create ? await digestWith(o.create.caseOf(first)) : (requestHash ?? null);
+      // of the case its first try opened (the text names no case id). A key first used by
+      // another kind of command names no case: a different request.
+      const opened = o.create ? o.create.caseOf(first) : null;
+      if (o.create && !opened) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');
+      const expected = opened ? await digestWith(opened) : (requestHash ?? null);
+      // The read may have waited: the sender's access is checked again before it is answered (C7).
+      o.stillAuthorized?.();
       // The case's key is gone with its content (C11): a retry cannot be told from another request.
       if (expected === null) throw new DomainError('conflict', 'This case is closed.');
       if (seen.requestHash !== expected) throw new DomainError('conflict', 'This Idempotency-Key was already used for a different request.');

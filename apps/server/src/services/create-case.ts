@@ -63,7 +63,7 @@ export async function createCase(
     },
     create: {
       initial: emptyCase(caseId),
-      caseOf: (response) => response.case.id,
+      caseOf: (response) => (typeof response?.case?.id === 'string' ? response.case.id : null),
       data: (events) => ({
         createdBy: account.id,
         agreementText,
