@@ -76,10 +76,13 @@ describe('commands over the live socket', () => {
     again.send(cmd);
     const second = (await answer(again, 'retry-me-0001')) as Ack;
     expect(second).toEqual(first);
+    // Marked as sent again, as the web client marks it: the same answer.
+    again.send({ ...cmd, again: true });
+    expect(await answer(again, 'retry-me-0001', 2)).toEqual(first);
     expect(await messages(`caucus:${side}`)).toHaveLength(1);
     // The same id with another command is a conflict, and changes nothing.
     again.send({ ...cmd, command: { ...cmd.command, input: { ...cmd.command.input, body: 'something else' } } });
-    const third = (await answer(again, 'retry-me-0001', 2)) as Nack;
+    const third = (await answer(again, 'retry-me-0001', 3)) as Nack;
     expect([third.t, third.status, third.error.code]).toEqual(['nack', 409, 'conflict']);
     expect(await messages(`caucus:${side}`)).toHaveLength(1);
     again.close();

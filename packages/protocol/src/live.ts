@@ -48,7 +48,8 @@ export const ClientFrame = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('focus'), stream: StreamId.nullable() }),
   z.strictObject({ t: z.literal('typing'), stream: StreamId }),
   z.strictObject({ t: z.literal('ping') }),
-  z.strictObject({ t: z.literal('cmd'), id: CommandId, command: LiveCommand }),
+  // `again`: this id was sent on an earlier connection and not answered there (read first, see the server's Idempotency.again).
+  z.strictObject({ t: z.literal('cmd'), id: CommandId, command: LiveCommand, again: z.literal(true).optional() }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 

@@ -122,7 +122,7 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
    * connection before it is acknowledged, so an open connection with an unexpired session
    * is a standing one (C7).
    */
-  function onCommand(conn: Connection, principal: Principal, id: string, command: LiveCommand): void {
+  function onCommand(conn: Connection, principal: Principal, id: string, command: LiveCommand, again: boolean): void {
     const now = o.clock.now();
     let w = windows.get(conn);
     if (!w || now - w.start >= 1000) windows.set(conn, (w = { start: now, count: 0 }));
@@ -139,7 +139,7 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
       acked = true;
       o.hub.send(conn, { t: 'ack', id, created });
     };
-    caseCommand(o.svc, o.engine, principal, conn.caseId, toCommand(command), { scope, key: id, request: { live: command } }, { authorize, stillAuthorized: authorize }, (r) =>
+    caseCommand(o.svc, o.engine, principal, conn.caseId, toCommand(command), { scope, key: id, request: { live: command }, ...(again ? { again } : {}) }, { authorize, stillAuthorized: authorize }, (r) =>
       ack(r.created),
     ).then(
       (r) => acked || ack(r.created),
@@ -173,7 +173,7 @@ export function attachLive(server: Server, o: LiveOptions): { close(): void } {
     const f = r.data;
     switch (f.t) {
       case 'cmd':
-        return onCommand(conn, principal, f.id, f.command);
+        return onCommand(conn, principal, f.id, f.command, f.again === true);
       case 'ping':
         return o.hub.send(conn, { t: 'pong' });
       case 'focus':

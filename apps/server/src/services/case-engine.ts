@@ -19,6 +19,13 @@ export interface Idempotency {
   readonly scope: string;
   readonly key: string;
   readonly request: unknown;
+  /**
+   * The sender says it sent this key before (a live client sending again, after a reconnect,
+   * what it had not seen answered): its record is read before it is decided, so that the
+   * retry is answered from it instead of failing the batch its commit would share. Only the
+   * order of the work depends on it: a retry without it is still answered once.
+   */
+  readonly again?: boolean;
 }
 
 export interface RunOptions<R> {
@@ -134,7 +141,7 @@ export function caseEngine(svc: Pick<Services, 'cases' | 'publisher' | 'clock' |
    * answered as changing nothing, on a state that is never stored.
    */
   const optimistic = (o: { readonly create?: object; readonly command: Command; readonly idempotency?: Idempotency | null }): boolean => {
-    if (o.create || o.command.type !== 'post-message' || !o.idempotency) return false;
+    if (o.create || o.command.type !== 'post-message' || !o.idempotency || o.idempotency.again) return false;
     const until = retrying.get(o.idempotency.scope);
     if (until === undefined) return true;
     if (until > svc.clock.now()) return false;

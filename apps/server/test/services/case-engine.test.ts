@@ -168,6 +168,46 @@ describe('case engine (in-memory store)', () => {
     expect(cases.events.filter((e) => e.stream === 'joint')).toHaveLength(5);
   });
 
+  it('a command its sender marks as sent again has its record read first: a retry so marked fails no commit, a first send so marked is stored', async () => {
+    class CountingStore extends MemoryCaseStore {
+      attempts = 0;
+      lookups = 0;
+      override commit(input: Parameters<MemoryCaseStore['commit']>[0]) {
+        this.attempts += 1;
+        return super.commit(input);
+      }
+      override findIdempotent(scope: string, key: string) {
+        this.lookups += 1;
+        return super.findIdempotent(scope, key);
+      }
+    }
+    const cases = new CountingStore();
+    const { engine } = setup(cases);
+    const { caseId, mediatorId } = await openCase(engine);
+    await engine.run({ caseId, actorId: mediatorId, command: { type: 'start-session', input: {} }, respond: () => 0 });
+    const again = (body: string, key: string) =>
+      engine.run({
+        caseId,
+        actorId: mediatorId,
+        command: { type: 'post-message', input: { stream: 'joint', body, label: null } },
+        idempotency: { scope: 'a:acct-1', key, request: { body }, again: true },
+        respond: (_s, ev) => ev.map((e) => `${e.stream}#${e.position}`),
+      });
+    const first = await post(engine, caseId, mediatorId, 'hello', 'k-again-1');
+    const [attempts, lookups] = [cases.attempts, cases.lookups];
+    expect(await again('hello', 'k-again-1')).toEqual(first);
+    expect(cases.attempts).toBe(attempts); // answered from its record: no commit tried, none refused
+    expect(cases.lookups).toBe(lookups + 1);
+    // Marked, but never stored before (its first send was lost on the way): decided and stored once.
+    const lost = await again('sent once, lost on the way', 'k-again-2');
+    expect(lost).toEqual(['joint#2']);
+    expect(cases.attempts).toBe(attempts + 1);
+    expect(await again('sent once, lost on the way', 'k-again-2')).toEqual(lost);
+    // The same key with another request is still refused.
+    await expect(again('something else', 'k-again-2')).rejects.toThrow('different request');
+    expect(cases.events.filter((e) => e.stream === 'joint')).toHaveLength(2);
+  });
+
   it('a retry of a command the case would now refuse, or that would now change nothing, gets its first answer', async () => {
     const { cases, engine } = setup();
     const { caseId, mediatorId } = await openCase(engine);

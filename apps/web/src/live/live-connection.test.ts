@@ -111,14 +111,16 @@ describe('live connection: commands over the socket', () => {
     const s1 = r.sockets[0]!;
     live(r, s1);
     const pending = r.conn.command(post);
-    const first = s1.sent.find((f) => (f as { t: string }).t === 'cmd') as { id: string };
+    const first = s1.sent.find((f) => (f as { t: string }).t === 'cmd') as { id: string; again?: boolean };
+    expect(first.again).toBeUndefined(); // sent for the first time
     s1.drop(1006);
     await flush();
     r.fire((ms) => ms < 5000);
     const s2 = r.sockets[1]!;
     live(r, s2);
-    const again = s2.sent.filter((f) => (f as { t: string }).t === 'cmd') as { id: string }[];
+    const again = s2.sent.filter((f) => (f as { t: string }).t === 'cmd') as { id: string; again?: boolean }[];
     expect(again.map((f) => f.id)).toEqual([first.id]);
+    expect(again[0]!.again).toBe(true); // marked, so that the server reads its record before deciding it
     s2.push({ t: 'ack', id: first.id, created: [] });
     await expect(pending).resolves.toBeUndefined();
   });

@@ -164,7 +164,8 @@ export class LiveConnection {
     }
     if (frame.t === 'caught-up') {
       this.attempt = 0;
-      for (const w of this.unanswered.values()) this.send(w.frame); // after a reconnect: the server dedupes by id
+      // After a reconnect: the server dedupes by id; `again` has it read the record first.
+      for (const w of this.unanswered.values()) this.send({ ...w.frame, again: true });
     }
     if (frame.t === 'ack') this.answer(frame.id, null);
     if (frame.t === 'nack') this.answer(frame.id, new ApiError(frame.error.code, frame.status, errorMessage(frame.error.code), frame.error.issues ?? []));
