@@ -203,38 +203,85 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
       }
       return chosen;
     };
-    const ready = plans.flatMap((p, i) => (p instanceof Error ? [] : [i]));
-    if (ready.length > 1) {
+    /** Outcomes settled before a write: commands left out of the batch written again (below). */
+    const left = new Map<number, Error>();
+    const outcome = (p: CommitPlan | Error, i: number): Error | undefined => (p instanceof Error ? p : (left.get(i) ?? refusedNow.get(i)));
+    let ready = plans.flatMap((p, i) => (p instanceof Error ? [] : [i]));
+    for (let attempt = 0; ready.length > 1; attempt += 1) {
       try {
         const written = new Set<CommitPlan>();
+        const chosen = ready;
         await write(() => {
-          for (const p of select(ready)) written.add(p);
+          for (const p of select(chosen)) written.add(p);
           return [...written];
         });
-        return plans.map((p, i) => (p instanceof Error ? p : (refusedNow.get(i) ?? (written.has(p) ? { audit: p.after } : new Error('commitMany: a plan was neither written nor refused')))));
+        return plans.map((p, i) => outcome(p, i) ?? (written.has(p as CommitPlan) ? { audit: (p as CommitPlan).after } : new Error('commitMany: a plan was neither written nor refused')));
       } catch (e) {
         // Written but maybe not on disk: nothing can be said of any of them, and nothing is written again.
-        if (e instanceof FlushFailed) return plans.map((p, i) => (p instanceof Error ? p : (refusedNow.get(i) ?? e)));
-        // One of them failed, so the transaction wrote nothing: commit each alone, for its own answer.
+        if (e instanceof FlushFailed) return plans.map((p, i) => outcome(p, i) ?? e);
+        // One of them failed, so the transaction wrote nothing.
         refusedNow.clear();
+        if (attempt > 0 || !isUniqueViolation(e)) break;
+        // A key stored already: a retry decided before its record was read. Which ones is one
+        // read; they are left out with the commands of their cases decided on top of them, and
+        // the rest is written together once more, instead of one transaction (and one flush)
+        // each. The engine decides those left out again, with their records read first.
+        const taken = await takenKeys(ready).catch(() => null);
+        if (!taken || taken.size === 0) break;
+        const dropped = new Set<string>();
+        ready = ready.filter((i) => {
+          const p = plans[i] as CommitPlan;
+          if (!taken.has(i) && !dropped.has(p.caseId)) return true;
+          dropped.add(p.caseId);
+          left.set(i, new VersionConflict(taken.has(i) ? 'its idempotency key is stored already' : 'decided on top of a command that was not stored'));
+          return false;
+        });
       }
     }
+    // Each alone, for its own answer. A command decided on top of one that was not stored
+    // cannot follow it: it is answered so without being tried.
     const out: (CommitReceipt | Error)[] = [];
+    const failedCases = new Set<string>();
     for (const [i, p] of plans.entries()) {
-      if (p instanceof Error) {
-        out.push(p);
+      const settled = outcome(p, i);
+      if (p instanceof Error || settled) {
+        if (!(p instanceof Error)) failedCases.add(p.caseId);
+        out.push(settled ?? (p as Error));
+        continue;
+      }
+      if (failedCases.has(p.caseId)) {
+        out.push(new VersionConflict('decided on top of a command that was not stored'));
         continue;
       }
       try {
         // Each write alone waits for the one before it: the sender's access is checked again,
         // in the turn its write starts (C7).
         await write(() => select([i]));
-        out.push(refusedNow.get(i) ?? { audit: p.after });
+        const refused = refusedNow.get(i);
+        if (refused) failedCases.add(p.caseId);
+        out.push(refused ?? { audit: p.after });
       } catch (e) {
+        failedCases.add(p.caseId);
         out.push(asConflict(e));
       }
     }
     return out;
+
+    /** Which of these plans carry an idempotency key the store holds already (one read). */
+    async function takenKeys(indexes: readonly number[]): Promise<Set<number>> {
+      const keyed = indexes.flatMap((i) => {
+        const k = (plans[i] as CommitPlan).idempotency;
+        return k ? [{ i, scope: k.scope, key: k.key }] : [];
+      });
+      if (keyed.length === 0) return new Set();
+      const rows = await db
+        .selectFrom('idempotency')
+        .select(['scope', 'key'])
+        .where((eb) => eb.or(keyed.map((k) => eb.and([eb('scope', '=', k.scope), eb('key', '=', k.key)]))))
+        .execute();
+      const found = new Set(rows.map((r) => `${r.scope}\u0000${r.key}`));
+      return new Set(keyed.filter((k) => found.has(`${k.scope}\u0000${k.key}`)).map((k) => k.i));
+    }
   }
 
   return {
