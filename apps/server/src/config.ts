@@ -20,6 +20,7 @@ const Env = z.object({
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  IDEMPOTENCY_DAYS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(1).max(3650).default(7)),
 });
 
 export interface Config {
@@ -34,6 +35,8 @@ export interface Config {
   readonly secureCookies: boolean;
   readonly trustProxy: boolean;
   readonly logLevel: string;
+  /** How long a command's idempotency record is kept: a retry within it gets the first answer. */
+  readonly idempotencyDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -58,5 +61,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secureCookies: publicUrl.startsWith('https://'),
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    idempotencyDays: e.IDEMPOTENCY_DAYS,
   };
 }

@@ -13,6 +13,7 @@ import { randomIds, systemClock, type Clock, type IdGenerator } from './platform
 import { tuneHeap } from './runtime.ts';
 import { DAY, type Services } from './services/context.ts';
 import { caseEngine } from './services/case-engine.ts';
+import { idempotencySweeper } from './services/idempotency-sweep.ts';
 import { accountRepository } from './storage/account.repository.ts';
 import { caseRepository } from './storage/case.repository.ts';
 import { openDb, type Db } from './storage/db.ts';
@@ -80,6 +81,12 @@ export async function startServer(
   registerStatic(app); // the built web app, with its security headers
   const live = attachLive(app.server, { svc, hub, engine, cases: svc.cases, accounts: svc.accounts, clock, publicUrl: config.publicUrl, heartbeatMs: opts.heartbeatMs });
   await app.listen({ port: config.port, host: config.host });
+  // Counts only: a record's scope, key and answer are not logged (C10).
+  const sweeper = idempotencySweeper(svc.cases, clock, {
+    retentionMs: config.idempotencyDays * DAY,
+    onSwept: (deleted) => app.log.info({ deleted, days: config.idempotencyDays }, 'idempotency records past their retention deleted'),
+    onError: (e) => app.log.warn({ error: e instanceof Error ? e.name : 'unknown', code: (e as { code?: unknown }).code }, 'idempotency sweep failed; the next one tries again'),
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
@@ -90,6 +97,7 @@ export async function startServer(
     db,
     async close() {
       live.close();
+      await sweeper.stop();
       await app.close();
       await db.close();
       await lock.release();

@@ -25,7 +25,7 @@ export function openApiDocument(routes: readonly RouteDef[], serverUrl: string):
         name: 'Idempotency-Key',
         in: 'header',
         required: false,
-        description: 'A client-generated key; a retried command with the same key returns the first result and is not applied twice.',
+        description: 'A client-generated key; a retried command with the same key returns the first result and is not applied twice. Keys are remembered for IDEMPOTENCY_DAYS (7 by default).',
         schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
       });
     const status = String(r.status ?? 200);

@@ -110,8 +110,9 @@ export interface CaseStore {
    *
    * `checks[i]`, when given, is input i's last access check (RunOptions.stillAuthorized). The
    * store runs each in the turn the transaction starts (planning and the connection may have
-   * been waited for since the caller's own check), and again before each input's own write
-   * should the batch fail and the inputs be written one by one. An input whose check throws
+   * been waited for since the caller's own check), and again in the turn of every later write
+   * should the batch fail: the batch written again without a retry's command, or each input
+   * alone. An input whose check throws
    * is not written, nor are its case's inputs after it; its outcome is that error (C7).
    */
   commitMany?(inputs: readonly CommitInput[], checks?: readonly ((() => void) | undefined)[]): Promise<(CommitReceipt | Error)[]>;
@@ -137,6 +138,12 @@ export interface CaseStore {
   agreement(caseId: string): Promise<{ text: string; hash: string } | null>;
   audit(caseId: string): Promise<{ entries: AuditEntry[]; head: { seq: number; hash: string } }>;
   findIdempotent(scope: string, key: string): Promise<{ requestHash: string; response: string } | null>;
+  /**
+   * Deletes up to `limit` idempotency records stored before `before` (ms since the epoch),
+   * oldest first as far as the engine can tell cheaply; resolves with how many it deleted. A
+   * command retried after its record is gone is a new command.
+   */
+  pruneIdempotency?(before: number, limit: number): Promise<number>;
   /**
    * The digest an idempotency record keeps of a case's request (which holds what people
    * wrote): keyed with the case's key (C11), so that once the case is shredded no guessed

@@ -63,6 +63,18 @@ const IDEMPOTENT_SQL = {
   'question-marks': 'SELECT "request_hash", "response" FROM "idempotency" WHERE "scope" = ? AND "key" = ?',
 } as const;
 
+/**
+ * Up to N records stored before a time. SQLite: among the table's first N rows by rowid,
+ * which is the order they were stored in (a rowid table hands out max + 1), so each
+ * statement reads N rows at most and needs no index on the time, and a sweep stops at the
+ * first window with nothing old in it. PostgreSQL has no such order: a scan for old rows
+ * that stops at N of them (in its own process, off the event loop).
+ */
+const PRUNE_IDEMPOTENCY_SQL = {
+  numbered: 'DELETE FROM "idempotency" WHERE ctid = ANY(ARRAY(SELECT ctid FROM "idempotency" WHERE "created_at" < $1 LIMIT $2))',
+  'question-marks': 'DELETE FROM "idempotency" WHERE rowid IN (SELECT rowid FROM "idempotency" ORDER BY rowid LIMIT ?) AND "created_at" < ?',
+} as const;
+
 export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions = {}): CaseStore {
   const found = storeKeys(db);
   if (!found) throw new Error('caseRepository needs a store opened by openDb: it holds the per-case keys (C11)');
@@ -385,9 +397,15 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
       return r ? { requestHash: r.request_hash, response: r.response } : null;
     },
 
+    async pruneIdempotency(before, limit) {
+      const n = Math.max(1, Math.trunc(limit));
+      const r = await db.executeQuery(CompiledQuery.raw(PRUNE_IDEMPOTENCY_SQL[placeholders], placeholders === 'numbered' ? [before, n] : [n, before]));
+      return Number(r.numAffectedRows ?? 0);
+    },
+
     // Read straight from SQLite's connection between statements (better-sqlite3 is synchronous,
-    // and only the commit writer, which runs to its end in one call, writes this table); not
-    // while a Kysely transaction is open on it.
+    // and the commit writer, which runs to its end in one call, and the pruning's single
+    // statements are all that write this table); not while a Kysely transaction is open on it.
     findIdempotentNow: native
       ? (scope, key) => {
           if (native.inTransaction || failure()) return undefined; // then findIdempotent answers (or refuses)

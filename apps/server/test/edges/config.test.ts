@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       secureCookies: false,
       trustProxy: false,
       logLevel: 'info',
+      idempotencyDays: 7,
     });
     expect(path.isAbsolute(loadConfig({}).dataDir)).toBe(true);
   });
@@ -61,6 +62,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/d' }).databaseUrl).toBe('postgres://u@h:5432/d');
+  });
+
+  it('IDEMPOTENCY_DAYS: whole days from 1 to 3650; anything else is refused with a message naming it', () => {
+    expect(loadConfig({ IDEMPOTENCY_DAYS: '30' }).idempotencyDays).toBe(30);
+    expect(loadConfig({ IDEMPOTENCY_DAYS: '' }).idempotencyDays).toBe(7);
+    for (const days of ['0', '-1', '1.5', 'week', '3651']) expect(failure({ IDEMPOTENCY_DAYS: days })).toMatch(/\bIDEMPOTENCY_DAYS: /);
   });
 
   it('a bad PORT is refused with a message naming PORT', () => {

@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it as vitestIt } from 'vitest';
 import { hashToken, sha256 } from '../../src/platform.ts';
 import { type AccountStore, type CaseStore, type CommitInput, type CommitReceipt, VersionConflict } from '../../src/services/ports.ts';
+import { sweepIdempotency } from '../../src/services/idempotency-sweep.ts';
 import { accountRepository } from '../../src/storage/account.repository.ts';
 import { AUDIT_COLUMNS, caseRepository } from '../../src/storage/case.repository.ts';
 import { SEALED } from '../../src/storage/case-keys.ts';
@@ -290,6 +291,33 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
       await expect(cases.commit(twice.input)).rejects.toBeInstanceOf(VersionConflict);
       expect(await counts(db)).toEqual(before);
       expect(await cases.findIdempotent('participant:x', 'key-0001')).toEqual({ requestHash: 'hash-1', response: '{"created":[1]}' });
+    });
+
+    it('deletes idempotency records past their retention, oldest first, as many as asked at a time; younger ones stay', async () => {
+      const c = await openCase(cases, { caseId: 'c-prune', leadAccount: 'acct-1' });
+      await c.driver.run(c.lead, cmd('start-session', {}));
+      expect((await counts(db)).idempotency).toBe(0);
+      const keyAt = (h: number) => `key-prune-${String(h).padStart(2, '0')}`;
+      for (let h = 0; h < 12; h++) {
+        const idempotency = { scope: 'participant:prune', key: keyAt(h), requestHash: `hash-${h}`, response: '{"created":[]}' };
+        await c.driver.run(c.partyA, cmd('post-message', { stream: JOINT, body: `message ${h}`, label: null }), { extra: { idempotency } });
+        c.driver.advance(HOUR);
+      }
+      if (!cases.pruneIdempotency) throw new Error('the repository prunes its idempotency records');
+      // Stored at T0 + 0 h ... + 11 h: before T0 + 6.5 h are the first seven, taken four at most per call.
+      const cutoff = c.driver.now - 12 * HOUR + 6.5 * HOUR;
+      const calls: number[] = [];
+      for (let n = -1; n !== 0; ) calls.push((n = await cases.pruneIdempotency(cutoff, 4)));
+      expect(calls).toEqual([4, 3, 0]);
+      for (let h = 0; h < 12; h++) expect(await cases.findIdempotent('participant:prune', keyAt(h)), keyAt(h)).toEqual(h < 7 ? null : { requestHash: `hash-${h}`, response: '{"created":[]}' });
+      expect((await counts(db)).idempotency).toBe(5);
+      // The sweep the server runs: every record older than the retention, in chunks, whatever their number.
+      const swept = await sweepIdempotency(cases, { now: () => c.driver.now }, { retentionMs: 2.5 * HOUR, chunk: 2, pauseMs: 0 });
+      expect(swept).toBe(3); // 7, 8 and 9 h; 10 and 11 h stay
+      expect((await counts(db)).idempotency).toBe(2);
+      expect(await cases.findIdempotent('participant:prune', keyAt(10))).not.toBeNull();
+      // The log itself is untouched: the messages stay.
+      expect((await cases.readStream('c-prune', JOINT, 0, 50)).filter((e) => e.type === 'message.posted')).toHaveLength(12);
     });
 
     it('answers the idempotency lookup at once where it can (SQLite: the same record, null for none), else says it cannot', async () => {
