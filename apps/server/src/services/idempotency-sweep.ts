@@ -10,9 +10,12 @@ import type { CaseStore } from './ports.ts';
  */
 export interface SweepOptions {
   readonly retentionMs: number;
-  /** Records deleted per statement (default 500): on SQLite each statement runs on the event loop. */
+  /**
+   * Records deleted per statement (default 100). On SQLite each statement runs on the event
+   * loop: measured at 1M records, 100 took 3.2 ms (p99 5.6 ms), 500 took 15 ms, holding every command up meanwhile.
+   */
   readonly chunk?: number;
-  /** The pause between two statements (default 20 ms), so that commands are not held up behind a long sweep. */
+  /** The pause between two statements (default 25 ms), so that commands are not held up behind a long sweep. */
   readonly pauseMs?: number;
 }
 
@@ -22,10 +25,10 @@ export async function sweepIdempotency(store: Pick<CaseStore, 'pruneIdempotency'
   const before = clock.now() - o.retentionMs;
   let total = 0;
   while (!stopped()) {
-    const n = await store.pruneIdempotency(before, o.chunk ?? 500);
+    const n = await store.pruneIdempotency(before, o.chunk ?? 100);
     total += n;
     if (n === 0) break;
-    await new Promise<void>((resolve) => setTimeout(resolve, o.pauseMs ?? 20).unref());
+    await new Promise<void>((resolve) => setTimeout(resolve, o.pauseMs ?? 25).unref());
   }
   return total;
 }

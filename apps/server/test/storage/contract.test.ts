@@ -598,6 +598,33 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
         for (const x of [a, b, c]) await expectSound(x.driver.caseId, x.driver);
       });
 
+      it('[C7] after a batch failed on a stale version, each command is written alone, its access checked again in its own write\'s turn', async () => {
+        const [a, b, c] = [await started('w-a'), await started('w-b'), await started('w-c')];
+        if (!a || !b || !c) throw new Error('cases');
+        const bodies = async (caseId: string) => (await cases.readStream(caseId, JOINT, 0, 50)).map((e) => (e.type === 'message.posted' ? e.content?.body : null));
+        const gone = () => new Error('signed out');
+        let aChecks = 0;
+        const pa = a.driver.plan(a.partyA, cmd('post-message', { stream: JOINT, body: 'A, signed out meanwhile', label: null }));
+        const stale = b.driver.plan(b.partyA, cmd('post-message', { stream: JOINT, body: 'B is stale', label: null }));
+        await b.driver.post(b.lead, MEDIATORS, 'B moved on meanwhile');
+        const pc = c.driver.plan(c.partyA, cmd('post-message', { stream: JOINT, body: 'C commits', label: null }));
+        const out = await cases.commitMany?.([pa.input, stale.input, pc.input], [
+          () => {
+            if (++aChecks > 1) throw gone();
+          },
+          undefined,
+          undefined,
+        ]);
+        expect(aChecks).toBe(2); // in the batch's turn, then in its own write's
+        expect(out?.[0]).toEqual(gone());
+        expect(out?.[1]).toBeInstanceOf(VersionConflict);
+        c.driver.adopt(pc, receiptOf(out?.[2]).audit);
+        expect(await bodies('w-a')).toEqual([]);
+        expect(await bodies('w-b')).toEqual([]);
+        expect(await bodies('w-c')).toEqual(['C commits']);
+        for (const x of [a, b, c]) await expectSound(x.driver.caseId, x.driver);
+      });
+
       it('commands of one case follow each other in a batch, each planned on the one before; a failed one takes those after it down', async () => {
         const c = await started('q-1');
         // Decided one on top of the other before any is stored (the engine pipelines a case's
