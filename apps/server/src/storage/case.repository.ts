@@ -111,13 +111,9 @@ export function caseRepository(db: Kysely<Database>, opts: CaseRepositoryOptions
       }
     };
   } else {
-    // PostgreSQL (and the SQL writer on SQLite): chosen right before the statements are sent.
-    // A revocation committed on another pooled connection meanwhile is not seen (see the note).
-    const writeSql = sqlWriter(db, placeholders);
-    write = (choose) => {
-      const plans = choose();
-      return plans.length > 0 ? writeSql(plans) : Promise.resolve();
-    };
+    // PostgreSQL (and the SQL writer on SQLite): chosen once a connection is held, right
+    // before the statements are sent (commit-sql.ts).
+    write = sqlWriter(db, placeholders);
   }
 
   const asConflict = (e: unknown): Error =>

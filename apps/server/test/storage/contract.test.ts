@@ -598,6 +598,29 @@ describe.each(SUITES)('storage contract on $name ($writer writer)', (engine) => 
         for (const x of [a, b, c]) await expectSound(x.driver.caseId, x.driver);
       });
 
+      it('[C7] checks access once a connection is held, in the turn the batch is sent: not before a wait for the pool', async () => {
+        const a = await started('x-a');
+        if (!a) throw new Error('case');
+        // Every connection busy (PostgreSQL's pool has ten; SQLite has one) until `release`.
+        let release: () => void = () => undefined;
+        const gate = new Promise<void>((r) => (release = r));
+        const busy = Array.from({ length: engine.name === 'postgres' ? 10 : 1 }, () => db.kysely.connection().execute(() => gate));
+        await new Promise((r) => setTimeout(r, 20));
+        let released = false;
+        const seen: boolean[] = [];
+        const p = a.driver.plan(a.partyA, cmd('post-message', { stream: JOINT, body: 'after the pool', label: null }));
+        const writing = cases.commitMany?.([p.input], [() => void seen.push(released)]);
+        await new Promise((r) => setTimeout(r, 20));
+        expect(seen).toEqual([]); // still waiting for a connection: nothing checked yet
+        released = true;
+        release();
+        await Promise.all(busy);
+        const out = await writing;
+        expect(seen).toEqual([true]);
+        a.driver.adopt(p, receiptOf(out?.[0]).audit);
+        await expectSound('x-a', a.driver);
+      });
+
       it('[C7] after a batch failed on a stale version, each command is written alone, its access checked again in its own write\'s turn', async () => {
         const [a, b, c] = [await started('w-a'), await started('w-b'), await started('w-c')];
         if (!a || !b || !c) throw new Error('cases');
