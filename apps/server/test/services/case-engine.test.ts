@@ -65,6 +65,29 @@ async function gated() {
 
 const settle = () => new Promise((r) => setTimeout(r, 5));
 
+/** Counts commit attempts and idempotency lookups. */
+class CountingStore extends MemoryCaseStore {
+  attempts = 0;
+  lookups = 0;
+  override commit(input: Parameters<MemoryCaseStore['commit']>[0]) {
+    this.attempts += 1;
+    return super.commit(input);
+  }
+  override findIdempotent(scope: string, key: string) {
+    this.lookups += 1;
+    return super.findIdempotent(scope, key);
+  }
+}
+
+/** A counting store with an open case and a started session. */
+async function counted() {
+  const cases = new CountingStore();
+  const { engine } = setup(cases);
+  const { caseId, mediatorId } = await openCase(engine);
+  await engine.run({ caseId, actorId: mediatorId, command: { type: 'start-session', input: {} }, respond: () => 0 });
+  return { cases, engine, caseId, mediatorId };
+}
+
 describe('case engine (in-memory store)', () => {
   it('acknowledges only after the commit, and publishes what it committed', async () => {
     const { cases, publisher, engine } = setup();
@@ -127,17 +150,7 @@ describe('case engine (in-memory store)', () => {
   });
 
   it('a new command is decided without reading the store for its key; the store refusing a second record is what stops a retry', async () => {
-    class CountingStore extends MemoryCaseStore {
-      lookups = 0;
-      override findIdempotent(scope: string, key: string) {
-        this.lookups += 1;
-        return super.findIdempotent(scope, key);
-      }
-    }
-    const cases = new CountingStore();
-    const { engine } = setup(cases);
-    const { caseId, mediatorId } = await openCase(engine);
-    await engine.run({ caseId, actorId: mediatorId, command: { type: 'start-session', input: {} }, respond: () => 0 });
+    const { cases, engine, caseId, mediatorId } = await counted();
     const first = await post(engine, caseId, mediatorId, 'hello', 'k-count-1');
     expect(cases.lookups).toBe(0);
     // The retry is decided, its commit refused (the key is taken), then decided again with its record read first.
@@ -147,17 +160,7 @@ describe('case engine (in-memory store)', () => {
   });
 
   it('after one retry found at its commit, the sender\'s next commands have their record read first: replayed ids fail no further commit', async () => {
-    class CountingStore extends MemoryCaseStore {
-      attempts = 0;
-      override commit(input: Parameters<MemoryCaseStore['commit']>[0]) {
-        this.attempts += 1;
-        return super.commit(input);
-      }
-    }
-    const cases = new CountingStore();
-    const { engine } = setup(cases);
-    const { caseId, mediatorId } = await openCase(engine);
-    await engine.run({ caseId, actorId: mediatorId, command: { type: 'start-session', input: {} }, respond: () => 0 });
+    const { cases, engine, caseId, mediatorId } = await counted();
     const answers = [];
     for (let i = 1; i <= 5; i++) answers.push(await post(engine, caseId, mediatorId, `message ${i}`, `k-replay-${i}`));
     const before = cases.attempts;
@@ -169,22 +172,7 @@ describe('case engine (in-memory store)', () => {
   });
 
   it('a command its sender marks as sent again has its record read first: a retry so marked fails no commit, a first send so marked is stored', async () => {
-    class CountingStore extends MemoryCaseStore {
-      attempts = 0;
-      lookups = 0;
-      override commit(input: Parameters<MemoryCaseStore['commit']>[0]) {
-        this.attempts += 1;
-        return super.commit(input);
-      }
-      override findIdempotent(scope: string, key: string) {
-        this.lookups += 1;
-        return super.findIdempotent(scope, key);
-      }
-    }
-    const cases = new CountingStore();
-    const { engine } = setup(cases);
-    const { caseId, mediatorId } = await openCase(engine);
-    await engine.run({ caseId, actorId: mediatorId, command: { type: 'start-session', input: {} }, respond: () => 0 });
+    const { cases, engine, caseId, mediatorId } = await counted();
     const again = (body: string, key: string) =>
       engine.run({
         caseId,
